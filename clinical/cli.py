@@ -1,0 +1,242 @@
+"""`clinical`: the command line of the factory.
+
+    clinical deid detect --input IN.jsonl --output OUT.jsonl
+    clinical deid redact --input IN.jsonl --output OUT.jsonl
+    clinical extract --model REF --input IN.jsonl --output OUT.jsonl
+    clinical drift compare --reference REF.jsonl --batch BATCH.jsonl
+    clinical lineage trace REF [--format json|markdown]
+    clinical lineage impacted (--patient-key K | --source-file F)
+    clinical demo
+
+Input lines are `{"id": str, "text": str}`. A bad line is reported on stderr as one line naming the
+file, the line and the problem, and written to OUT.quarantine.jsonl with the reason (never the
+text); the good lines go on. The exit status is 0 when every line was good, 1 when some were
+quarantined, 2 when the command could not run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from clinical.records import FieldSpec, ReadResult, RecordFileError, read_records, write_jsonl
+
+INPUT_FIELDS = (FieldSpec("id"), FieldSpec("text", is_text=True))
+
+
+class UsageError(Exception):
+    """A one-line error for the user (exit status 2)."""
+
+
+def read_input(path: str, output: str | None) -> ReadResult:
+    """Read `{"id","text"}` lines; report and quarantine bad ones beside `output`."""
+    try:
+        result = read_records(path, INPUT_FIELDS)
+    except RecordFileError as exc:
+        raise UsageError(str(exc)) from None
+    for rejected in result.rejected:
+        print(f"{path}:{rejected.line}: {rejected.reason}", file=sys.stderr)
+    if result.rejected and output:
+        write_jsonl(
+            f"{output}.quarantine.jsonl",
+            [{"line": r.line, "reason": r.reason, "input": str(path)} for r in result.rejected],
+        )
+    return result
+
+
+def _texts(result: ReadResult) -> list[tuple[str, str]]:
+    return [(record["id"], record["text"]) for _line, record in result.records]
+
+
+def cmd_deid(args: argparse.Namespace) -> int:
+    from clinical.deid.engine import get_deidentifier
+
+    result = read_input(args.input, args.output)
+    deidentifier = get_deidentifier()
+    rows = []
+    for record_id, text in _texts(result):
+        if args.action == "detect":
+            spans = deidentifier.detect(text)
+            rows.append(
+                {
+                    "id": record_id,
+                    "spans": [{"start": s.start, "end": s.end, "type": s.type, "score": float(s.score)} for s in spans],
+                }
+            )
+        else:
+            rows.append({"id": record_id, "text": deidentifier.redact(text)})
+    write_jsonl(args.output, rows)
+    return 1 if result.rejected else 0
+
+
+def resolve_model_ref(ref: str) -> str:
+    """A model or adapter directory as is; otherwise a Bento tag, resolved to its model's folder."""
+    if Path(ref).is_dir():
+        return ref
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    from clinical.settings import Settings
+
+    os.environ.setdefault("BENTOML_HOME", str(Settings.from_env().bentoml_home))
+    import bentoml
+
+    try:
+        bento = bentoml.get(ref)
+    except Exception:  # noqa: BLE001 - bentoml raises several types for an unknown tag
+        raise UsageError(f"--model {ref!r} is neither a model/adapter directory nor a known Bento tag") from None
+    models = bento.info.models
+    if not models:
+        raise UsageError(f"Bento {ref} holds no model")
+    return bentoml.models.get(models[0].tag).path
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from clinical.modeling.extract import Extractor
+
+    model_dir = resolve_model_ref(args.model)
+    result = read_input(args.input, args.output)
+    extractor = Extractor.load(model_dir, max_new_tokens=args.max_new_tokens)
+    rows = []
+    for record_id, text in _texts(result):
+        extracted = extractor.extract(text)
+        rows.append({"id": record_id, "entities": extracted.entities, "valid_json": extracted.valid_json})
+    write_jsonl(args.output, rows)
+    return 1 if result.rejected else 0
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from clinical import drift
+
+    reference = read_input(args.reference, None)
+    batch = read_input(args.batch, None)
+    if not reference.records or not batch.records:
+        raise UsageError("both --reference and --batch need at least one valid line")
+    profile = drift.build_profile([t for _i, t in _texts(reference)])
+    report = drift.compare(profile, [t for _i, t in _texts(batch)], drift.DriftConfig())
+    print(json.dumps(report.as_dict(), sort_keys=True))
+    return 1 if reference.rejected or batch.rejected else 0
+
+
+def _markdown(trace: dict[str, Any]) -> str:
+    lines = []
+    for artifact in trace.get("chain", []):
+        a = artifact
+        lines.append(f"- **{a['kind']}** `{a['artifact_id']}` sha256 `{a['sha256']}` run `{a['run_id']}`")
+    dataset = trace.get("dataset")
+    if dataset:
+        d = dataset
+        lines.append(f"- **dataset** `{d['dataset_version']}` ({d['examples']} examples, {d['patients']} patients)")
+        for f in dataset["source_files"]:
+            lines.append(f"  - source `{f['path']}` sha256 `{f['sha256']}` rows used: {f['rows_used']}")
+        for a in dataset["annotations"][:20]:
+            lines.append(f"  - annotation `{a['annotation_id']}` ({a['kind']}, {a['guideline_version']})")
+        for s in dataset["synthetic"]:
+            lines.append(f"  - synthetic generator {s['generator_version']} seed {s['seed']}: {s['notes']} notes")
+    for policy in trace.get("deidentification_policies", []):
+        lines.append(f"- **de-identification** {policy['policy']} fingerprint `{policy['policy_fingerprint']}`")
+    return "\n".join(lines)
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from clinical import lineage, warehouse
+    from clinical.settings import Settings
+
+    path = Settings.from_env().warehouse_path
+    if not path.exists():
+        raise UsageError(f"no warehouse at {path}: run the pipeline first (make demo)")
+    with warehouse.connect(path, read_only=True) as con:
+        if args.lineage_cmd == "trace":
+            try:
+                out = lineage.trace(con, args.ref)
+            except LookupError as exc:
+                raise UsageError(str(exc)) from None
+            print(json.dumps(out, indent=2, default=str) if args.format == "json" else _markdown(out))
+        else:
+            out = lineage.impacted(con, patient_key=args.patient_key, source_file=args.source_file)
+            print(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from clinical.demo import prepare_demo_inputs, run_demo
+    from clinical.settings import Settings
+
+    settings = Settings.from_env()
+    if not os.environ.get("DAGSTER_HOME"):
+        raise UsageError("DAGSTER_HOME is not set: run `make demo`, or export DAGSTER_HOME=$PWD")
+    inputs = prepare_demo_inputs(settings)
+    print(f"[demo] landing batch: {inputs['landing']}")
+    with dg.DagsterInstance.get() as instance:
+        runs = run_demo(settings, instance)
+    print(json.dumps(runs, indent=2))
+    print(
+        f"\n[demo] done. Results:\n"
+        f"  warehouse (de-identified zone): {settings.warehouse_path}\n"
+        f"  restricted zone (PHI, 0600):     {settings.restricted_path}\n"
+        f"  artifacts (adapter, merged model, TensorRT-LLM bundle): {settings.artifacts_dir}\n"
+        f"  Bentos: BENTOML_HOME={settings.bentoml_home} bentoml list\n"
+        f"  lineage of the adapter: clinical lineage trace <adapter sha256>  or `make lineage`\n"
+        f"  open the UI: make ui   (then http://127.0.0.1:3000)"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clinical", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    deid = sub.add_parser("deid", help="de-identify notes with the pipeline's policy")
+    deid.add_argument("action", choices=["detect", "redact"])
+    deid.add_argument("--input", required=True)
+    deid.add_argument("--output", required=True)
+    deid.set_defaults(func=cmd_deid)
+
+    extract = sub.add_parser("extract", help="extract clinical entities with a model, adapter or Bento")
+    extract.add_argument("--model", required=True, help="model directory, adapter directory or Bento tag")
+    extract.add_argument("--input", required=True)
+    extract.add_argument("--output", required=True)
+    extract.add_argument("--max-new-tokens", type=int, default=256)
+    extract.set_defaults(func=cmd_extract)
+
+    drift = sub.add_parser("drift", help="drift statistics of a batch against a reference")
+    drift_sub = drift.add_subparsers(dest="drift_cmd", required=True)
+    compare = drift_sub.add_parser("compare")
+    compare.add_argument("--reference", required=True)
+    compare.add_argument("--batch", required=True)
+    compare.set_defaults(func=cmd_drift)
+
+    lin = sub.add_parser("lineage", help="trace artifacts to their sources, or sources to their models")
+    lin_sub = lin.add_subparsers(dest="lineage_cmd", required=True)
+    trace = lin_sub.add_parser("trace")
+    trace.add_argument(
+        "ref", help="artifact id, sha256 (or 8+ character prefix), path, dataset version, or latest:<kind>"
+    )
+    trace.add_argument("--format", choices=["json", "markdown"], default="json")
+    trace.set_defaults(func=cmd_lineage)
+    impacted = lin_sub.add_parser("impacted")
+    group = impacted.add_mutually_exclusive_group(required=True)
+    group.add_argument("--patient-key")
+    group.add_argument("--source-file")
+    impacted.set_defaults(func=cmd_lineage)
+
+    demo = sub.add_parser("demo", help="generate the demo batch and materialize the whole graph")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"clinical: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

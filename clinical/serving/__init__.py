@@ -1,0 +1,1 @@
+"""Serving: the BentoML extraction service (`service.py`) and building it into a Bento (`bento.py`)."""

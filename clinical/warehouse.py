@@ -1,0 +1,150 @@
+"""DuckDB storage in two zones.
+
+- The restricted zone (`raw.duckdb`, file mode 0600) holds raw notes with PHI and the quarantine of
+  raw lines. Only `raw_notes` and `deidentified_notes` open it.
+- The de-identified zone (`warehouse.duckdb`) holds everything downstream, plus the lineage tables
+  that tie every artifact to its parents. It never holds PHI.
+
+DuckDB lets one process write a file at a time, and the Dagster daemon, webserver and runs are
+separate processes: connections are short-lived and retried while another process holds the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+RESTRICTED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS raw_notes (
+    note_id VARCHAR PRIMARY KEY, batch VARCHAR NOT NULL, record_id VARCHAR NOT NULL,
+    patient_id VARCHAR NOT NULL, patient_key VARCHAR NOT NULL, note_type VARCHAR, note_date VARCHAR,
+    text VARCHAR NOT NULL, text_sha256 VARCHAR NOT NULL, source_path VARCHAR NOT NULL,
+    source_sha256 VARCHAR NOT NULL, row_number INTEGER NOT NULL, run_id VARCHAR,
+    ingested_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS raw_quarantine (
+    batch VARCHAR NOT NULL, source_path VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    row_number INTEGER NOT NULL, reason VARCHAR NOT NULL, raw_line VARCHAR, run_id VARCHAR,
+    quarantined_at TIMESTAMP DEFAULT current_timestamp
+);
+"""
+
+WAREHOUSE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS landing_sources (
+    batch VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, rows INTEGER,
+    accepted INTEGER, quarantined INTEGER, run_id VARCHAR, ingested_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS quarantine_log (
+    batch VARCHAR NOT NULL, source_path VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    row_number INTEGER NOT NULL, reason VARCHAR NOT NULL, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS deidentified_notes (
+    note_id VARCHAR PRIMARY KEY, batch VARCHAR NOT NULL, patient_key VARCHAR NOT NULL,
+    note_type VARCHAR, text VARCHAR NOT NULL, text_sha256 VARCHAR NOT NULL,
+    raw_text_sha256 VARCHAR NOT NULL, source_path VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL,
+    row_number INTEGER NOT NULL, policy VARCHAR NOT NULL, policy_fingerprint VARCHAR NOT NULL,
+    phi_spans INTEGER NOT NULL, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS phi_span_audit (
+    note_id VARCHAR NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
+    phi_type VARCHAR NOT NULL, score DOUBLE, policy_fingerprint VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS annotations (
+    annotation_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, note_id VARCHAR, doc_id VARCHAR,
+    patient_key VARCHAR, text VARCHAR, entities JSON NOT NULL, source_files JSON NOT NULL,
+    annotator VARCHAR, guideline_version VARCHAR, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS synthetic_notes (
+    synthetic_id VARCHAR PRIMARY KEY, patient_key VARCHAR NOT NULL, note_type VARCHAR,
+    text VARCHAR NOT NULL, entities JSON NOT NULL, generator_version VARCHAR NOT NULL,
+    seed INTEGER NOT NULL, review_status VARCHAR NOT NULL, review_rule VARCHAR, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sft_examples (
+    dataset_version VARCHAR NOT NULL, example_id VARCHAR NOT NULL, split VARCHAR NOT NULL,
+    source VARCHAR NOT NULL, patient_key VARCHAR NOT NULL, parents JSON NOT NULL,
+    text VARCHAR NOT NULL, entities JSON NOT NULL, messages JSON NOT NULL,
+    PRIMARY KEY (dataset_version, example_id)
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    dataset_version VARCHAR PRIMARY KEY, report JSON NOT NULL, run_id VARCHAR,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    artifact_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, path VARCHAR, sha256 VARCHAR,
+    parents JSON NOT NULL, details JSON NOT NULL, code_version VARCHAR, run_id VARCHAR,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS drift_references (
+    reference_version VARCHAR PRIMARY KEY, dataset_version VARCHAR NOT NULL, profile JSON NOT NULL,
+    run_id VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp
+);
+"""
+
+
+def _open(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def initialize(path: str | Path, schema: str, restricted: bool = False) -> None:
+    """Create the database file and its tables if missing; restricted files are made mode 0600."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old_umask = os.umask(0o077) if restricted else None
+    try:
+        with connect(path) as con:
+            con.execute(schema)
+    finally:
+        if old_umask is not None:
+            os.umask(old_umask)
+    if restricted:
+        os.chmod(path, 0o600)
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            os.chmod(wal, 0o600)
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False, timeout_s: float = 120.0) -> Iterator[Any]:
+    """A short-lived DuckDB connection, retried while another process holds the file lock."""
+    con = _open(Path(path), read_only, timeout_s)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], or_replace: bool = False) -> int:
+    """Insert dicts into `table` (lists/dicts stored as JSON); `or_replace` overwrites equal keys."""
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    placeholders = ", ".join("?" for _ in columns)
+    values = [
+        [json.dumps(r[c], ensure_ascii=False) if isinstance(r[c], list | dict) else r[c] for c in columns] for r in rows
+    ]
+    verb = "INSERT OR REPLACE" if or_replace else "INSERT"
+    con.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", values)
+    return len(rows)
+
+
+def fetch_dicts(con: Any, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Run a query and return rows as dicts."""
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

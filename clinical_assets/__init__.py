@@ -1,0 +1,1 @@
+"""The Dagster asset graph: one module per pipeline stage, wired in `definitions.py`."""

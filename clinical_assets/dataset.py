@@ -1,0 +1,115 @@
+"""sft_dataset: chat-format examples with the JSON target, split by patient, content-hashed."""
+
+
+import json
+
+import dagster as dg
+from pydantic import Field
+
+from clinical import dataset, sft
+from clinical.warehouse import fetch_dicts, insert_rows
+from clinical_assets.annotations import annotations
+from clinical_assets.deidentify import deidentified_notes
+from clinical_assets.metadata import counts_table, md_table
+from clinical_assets.synthetic import synthetic_notes
+from clinical_assets.versioning import code_version
+from resources import Warehouse
+
+
+class DatasetConfig(dg.Config):
+    max_chars: int = Field(default=700, description="Longest chunk of note text per example.")
+    train_fraction: float = Field(default=0.8, description="Share of patients in the train split.")
+    validation_fraction: float = Field(default=0.1, description="Share of patients in the validation split.")
+    split_salt: str = Field(default="", description="Salt of the patient-level split hash.")
+
+
+def load_sources(con) -> tuple[list[dict], list[dict], list[dict], int]:
+    """Read the labelled sources from the warehouse; also returns how many notes have no labels."""
+    labelled = fetch_dicts(
+        con,
+        "SELECT d.note_id, a.annotation_id, d.patient_key, d.text, a.entities FROM annotations a "
+        "JOIN deidentified_notes d ON d.note_id = a.note_id WHERE a.kind = 'note_labels' ORDER BY d.note_id",
+    )
+    corpus = fetch_dicts(
+        con,
+        "SELECT annotation_id, patient_key, text, entities FROM annotations WHERE kind = 'brat' ORDER BY doc_id",
+    )
+    synthetic = fetch_dicts(
+        con,
+        "SELECT synthetic_id, patient_key, text, entities FROM synthetic_notes "
+        "WHERE review_status = 'approved' ORDER BY synthetic_id",
+    )
+    unlabelled = con.execute(
+        "SELECT count(*) FROM deidentified_notes d WHERE NOT EXISTS "
+        "(SELECT 1 FROM annotations a WHERE a.note_id = d.note_id)"
+    ).fetchone()[0]
+    for row in labelled + corpus + synthetic:
+        row["entities"] = json.loads(row["entities"])
+    return labelled, corpus, synthetic, unlabelled
+
+
+@dg.asset(
+    deps=[deidentified_notes, annotations, synthetic_notes],
+    group_name="data",
+    code_version=code_version(dataset, sft),
+    kinds={"duckdb"},
+    owners=["team:ml"],
+    tags={"zone": "deidentified"},
+)
+def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Supervised fine-tuning examples (system, user = note text, assistant = JSON entities).
+
+    Patient-level train/validation/test splits, exact duplicates removed, a leakage check between
+    splits, and a dataset card. The dataset version is the content hash of the examples and splits,
+    so downstream assets go stale exactly when the data changes.
+    """
+    with warehouse.connect() as con:
+        labelled, corpus, synthetic, unlabelled = load_sources(con)
+    examples, stats = dataset.assemble_examples(labelled, corpus, synthetic, max_chars=config.max_chars)
+    fractions = (
+        config.train_fraction,
+        config.validation_fraction,
+        1.0 - config.train_fraction - config.validation_fraction,
+    )
+    records, report = sft.build_sft_dataset(examples, fractions=fractions, salt=config.split_salt)
+    if not records:
+        raise dg.Failure("no labelled examples: add annotations, label files or synthetic notes")
+    version = sft.dataset_version(records)
+    report = {**report, **stats, "unlabelled_notes_skipped": unlabelled, "dataset_version": version}
+    with warehouse.connect() as con:
+        con.execute("DELETE FROM sft_examples WHERE dataset_version = ?", [version])
+        con.execute("DELETE FROM datasets WHERE dataset_version = ?", [version])
+        insert_rows(
+            con,
+            "sft_examples",
+            [
+                {
+                    "dataset_version": version,
+                    "example_id": r["example_id"],
+                    "split": r["split"],
+                    "source": r["source"],
+                    "patient_key": r["patient_key"],
+                    "parents": r["parents"],
+                    "text": r["text"],
+                    "entities": r["entities"],
+                    "messages": r["messages"],
+                }
+                for r in records
+            ],
+        )
+        insert_rows(con, "datasets", [{"dataset_version": version, "report": report, "run_id": context.run.run_id}])
+    if report.get("leakage"):
+        raise dg.Failure("patient leakage between splits", metadata={"report": dg.MetadataValue.json(report)})
+    return dg.MaterializeResult(
+        metadata={
+            "dataset_version": version,
+            "examples": len(records),
+            "by_split": counts_table(report.get("by_split", {}), "split", "examples"),
+            "by_source": counts_table(report.get("by_source", {}), "source", "examples"),
+            "by_entity_type": counts_table(report.get("by_entity_type", {}), "entity type", "entities"),
+            "sources_used": md_table([{"what": k, "count": v} for k, v in stats.items()]),
+            "unlabelled_notes_skipped": unlabelled,
+            "dataset_card": dg.MetadataValue.json(report),
+        },
+        data_version=dg.DataVersion(version),
+    )

@@ -1,0 +1,77 @@
+"""The code location: every asset, check, job, sensor and resource of the factory.
+
+`dagster dev` in the repository root loads `defs` (see pyproject.toml [tool.dagster] and
+workspace.yaml). Paths and secrets come from the environment through `clinical.settings`.
+"""
+
+
+import dagster as dg
+
+from clinical.settings import Settings
+from clinical_assets.annotations import annotations
+from clinical_assets.dataset import sft_dataset
+from clinical_assets.deidentify import deidentified_notes
+from clinical_assets.evaluation import evaluation
+from clinical_assets.ingest import raw_notes
+from clinical_assets.jobs import ingest_job, training_job
+from clinical_assets.monitoring import drift_reference
+from clinical_assets.serving import bento, merged_model, trtllm_engine, trtllm_engine_built
+from clinical_assets.synthetic import synthetic_notes
+from clinical_assets.training import base_model, lora_adapter
+from resources import (
+    ArtifactStore,
+    BaseModelRegistry,
+    BentoStore,
+    DeidPolicyResource,
+    LandingZone,
+    PatientIdentity,
+    Warehouse,
+)
+from sensors import drift_sensor, new_batch_sensor
+
+ASSETS = [
+    raw_notes,
+    deidentified_notes,
+    annotations,
+    synthetic_notes,
+    sft_dataset,
+    base_model,
+    lora_adapter,
+    evaluation,
+    merged_model,
+    trtllm_engine,
+    bento,
+    drift_reference,
+]
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Resources for one deployment's settings (tests pass their own temporary settings)."""
+    return {
+        "landing_zone": LandingZone(
+            landing_dir=str(settings.landing_dir),
+            annotations_dir=str(settings.annotations_dir),
+            brat_dirs=list(settings.brat_dirs),
+        ),
+        "warehouse": Warehouse(path=str(settings.warehouse_path), restricted_path=str(settings.restricted_path)),
+        "identity": PatientIdentity(hmac_secret=settings.hmac_secret, environment=settings.environment),
+        "deid_policy": DeidPolicyResource(),
+        "base_models": BaseModelRegistry(
+            spec=settings.base_model, cache_dir=str(settings.artifacts_dir / "base_models")
+        ),
+        "artifacts": ArtifactStore(root=str(settings.artifacts_dir)),
+        "bentoml_store": BentoStore(home=str(settings.bentoml_home)),
+    }
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=[trtllm_engine_built],
+        jobs=[ingest_job, training_job],
+        sensors=[new_batch_sensor, drift_sensor],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,101 @@
+"""deidentified_notes: presidio de-identification of one batch, from the restricted zone into the warehouse."""
+
+
+import time
+from collections import Counter
+
+import dagster as dg
+
+from clinical import ids
+from clinical.deid import engine, recognizers
+from clinical.warehouse import fetch_dicts, insert_rows
+from clinical_assets.ingest import raw_notes
+from clinical_assets.metadata import counts_table
+from clinical_assets.partitions import landing_batches
+from clinical_assets.versioning import code_version
+from resources import DeidPolicyResource, Warehouse
+
+
+@dg.asset(
+    partitions_def=landing_batches,
+    deps=[raw_notes],
+    group_name="privacy",
+    code_version=code_version(engine, recognizers),
+    kinds={"presidio", "duckdb"},
+    owners=["team:privacy"],
+    tags={"zone": "deidentified"},
+)
+def deidentified_notes(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, deid_policy: DeidPolicyResource
+) -> dg.MaterializeResult:
+    """The batch's notes with PHI replaced by typed placeholders ([NAME], [DATE], ...).
+
+    The span audit keeps offsets, identifier types and scores — never the PHI text. Each note keeps
+    its note id, patient key and source file/sha256/line, so every later record traces back here.
+    """
+    batch = context.partition_key
+    with warehouse.connect_restricted(read_only=True) as con:
+        raw = fetch_dicts(
+            con,
+            "SELECT note_id, patient_key, note_type, text, text_sha256, source_path, source_sha256, row_number "
+            "FROM raw_notes WHERE batch = ? ORDER BY row_number",
+            [batch],
+        )
+    deidentifier = deid_policy.deidentifier()
+    policy = deidentifier.policy
+    fingerprint = policy.fingerprint()
+    started = time.perf_counter()
+    notes, spans = [], []
+    for i, row in enumerate(raw, start=1):
+        result = deidentifier.deidentify(row.pop("text"))
+        raw_sha = row.pop("text_sha256")
+        notes.append(
+            {
+                **row,
+                "batch": batch,
+                "text": result.text,
+                "text_sha256": ids.sha256_text(result.text),
+                "raw_text_sha256": raw_sha,
+                "policy": f"{policy.name}@{policy.version}",
+                "policy_fingerprint": fingerprint,
+                "phi_spans": len(result.spans),
+                "run_id": context.run.run_id,
+            }
+        )
+        spans += [
+            {
+                "note_id": row["note_id"],
+                "start_offset": s.start,
+                "end_offset": s.end,
+                "phi_type": s.type,
+                "score": float(s.score),
+                "policy_fingerprint": fingerprint,
+            }
+            for s in result.spans
+        ]
+        if i % 50 == 0:
+            context.log.info(f"de-identified {i}/{len(raw)} notes")
+    seconds = time.perf_counter() - started
+    with warehouse.connect() as con:
+        con.execute(
+            "DELETE FROM phi_span_audit WHERE note_id IN (SELECT note_id FROM deidentified_notes WHERE batch = ?)",
+            [batch],
+        )
+        con.execute("DELETE FROM deidentified_notes WHERE batch = ?", [batch])
+        insert_rows(con, "deidentified_notes", notes, or_replace=True)
+        insert_rows(con, "phi_span_audit", spans)
+    by_type = Counter(s["phi_type"] for s in spans)
+    return dg.MaterializeResult(
+        metadata={
+            "notes": len(notes),
+            "phi_spans": len(spans),
+            "phi_spans_by_type": counts_table(dict(by_type), "identifier type", "spans"),
+            "policy": f"{policy.name}@{policy.version}",
+            "policy_fingerprint": fingerprint,
+            "notes_per_second": round(len(notes) / seconds, 2) if seconds > 0 else 0.0,
+            "seconds": round(seconds, 3),
+        },
+        data_version=dg.DataVersion(
+            ids.content_hash([[n["note_id"], n["text_sha256"]] for n in notes] + [fingerprint])
+        ),
+    )

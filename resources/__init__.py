@@ -1,0 +1,18 @@
+"""Dagster resources: every path, secret, endpoint and policy the assets use comes in through here."""
+
+from resources.artifacts import ArtifactStore, BentoStore
+from resources.base_models import BaseModelRegistry
+from resources.deid_policy import DeidPolicyResource
+from resources.identity import PatientIdentity
+from resources.landing import LandingZone
+from resources.warehouse import Warehouse
+
+__all__ = [
+    "ArtifactStore",
+    "BaseModelRegistry",
+    "BentoStore",
+    "DeidPolicyResource",
+    "LandingZone",
+    "PatientIdentity",
+    "Warehouse",
+]

@@ -1,0 +1,38 @@
+"""The two DuckDB zones as one resource (see clinical/warehouse.py)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from clinical import warehouse
+
+
+class Warehouse(dg.ConfigurableResource):
+    """DuckDB files: the de-identified warehouse and the restricted raw-note store (0600)."""
+
+    path: str = Field(description="DuckDB file of the de-identified zone.")
+    restricted_path: str = Field(description="DuckDB file of the restricted zone (raw notes with PHI).")
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Any:
+        """Connection to the de-identified zone, tables created on first use."""
+        if not read_only or not Path(self.path).exists():
+            warehouse.initialize(self.path, warehouse.WAREHOUSE_SCHEMA)
+        with warehouse.connect(self.path, read_only=read_only) as con:
+            yield con
+
+    @contextmanager
+    def connect_restricted(self, read_only: bool = False) -> Any:
+        """Connection to the restricted zone. Only raw_notes and deidentified_notes may call this."""
+        folder = Path(self.restricted_path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        warehouse.initialize(self.restricted_path, warehouse.RESTRICTED_SCHEMA, restricted=True)
+        with warehouse.connect(self.restricted_path, read_only=read_only) as con:
+            yield con

@@ -1,0 +1,176 @@
+"""The whole graph in-process with the tiny model: every asset materializes, the adapter's lineage reaches
+the source rows, no PHI reaches the de-identified zone's metadata, and the sensors request the right runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+
+import dagster as dg
+import pytest
+
+from clinical import ids, lineage, warehouse
+from clinical.demo import DEMO_BATCH, prepare_demo_inputs, run_demo
+from clinical.settings import Settings
+from clinical_assets.definitions import ASSETS, build_resources
+from clinical_assets.partitions import landing_batches
+from sensors import drift_sensor, new_batch_sensor
+
+RUN_CONFIG = {
+    "ops": {
+        "synthetic_notes": {"config": {"count": 12, "seed": 1}},
+        "lora_adapter": {"config": {"max_steps": 2, "batch_size": 2, "max_length": 256}},
+        "evaluation": {"config": {"max_examples": 2, "max_new_tokens": 8}},
+    }
+}
+
+SHIFTED_NOTES = [
+    "Der Patient stellt sich mit seit {n} Tagen bestehenden Kopfschmerzen und Übelkeit vor. "
+    "Keine Vorerkrankungen bekannt. Empfehlung: Ibuprofen bei Bedarf, Wiedervorstellung in {n} Wochen.",
+    "Anamnese: Schwindel, Müdigkeit und Appetitlosigkeit seit {n} Wochen. Blutdruck im Normbereich. "
+    "Weitere Abklärung durch den Hausarzt empfohlen.",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, shared_data_or_none):
+    home = tmp_path_factory.mktemp("clinical_home")
+    brat_dirs: tuple[str, ...] = ()
+    if shared_data_or_none is not None:
+        corpus = home / "brat"
+        corpus.mkdir()
+        for txt in sorted((shared_data_or_none / "maccrobat_dev").glob("*.txt"))[:3]:
+            shutil.copy(txt, corpus)
+            shutil.copy(txt.with_suffix(".ann"), corpus)
+        brat_dirs = (str(corpus),)
+    settings = Settings.from_env(
+        {"CLINICAL_HOME": str(home), "CLINICAL_BASE_MODEL": "tiny-random", "CLINICAL_BRAT_DIRS": ":".join(brat_dirs)}
+    )
+    inputs = prepare_demo_inputs(settings, count=12, seed=3)
+    with dg.instance_for_test() as instance:
+        runs = run_demo(settings, instance, run_config=RUN_CONFIG, log=lambda _msg: None)
+        yield {"settings": settings, "instance": instance, "runs": runs, "inputs": inputs}
+
+
+def test_every_asset_materialized(pipeline) -> None:
+    instance = pipeline["instance"]
+    for asset in ASSETS:
+        for key in asset.keys:
+            assert instance.get_latest_materialization_event(key) is not None, f"{key} not materialized"
+    for run_id in [*pipeline["runs"]["ingest"].values(), pipeline["runs"]["training"]]:
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+
+
+def test_adapter_lineage_reaches_the_source_rows(pipeline) -> None:
+    settings = pipeline["settings"]
+    landing_file = pipeline["inputs"]["landing"]
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        trace = lineage.trace(con, "latest:lora_adapter")
+    kinds = [a["kind"] for a in trace["chain"]]
+    assert kinds[0] == "lora_adapter" and "base_model" in kinds
+    files = {f["path"]: f for f in trace["dataset"]["source_files"]}
+    assert str(landing_file) in files
+    assert files[str(landing_file)]["sha256"] == ids.sha256_file(landing_file)
+    lines = {n for n, raw in enumerate(landing_file.read_text().splitlines(), start=1) if raw.strip()}
+    rows = [r for r in trace["dataset"]["source_rows"] if r["source_path"] == str(landing_file)]
+    assert rows and {r["row_number"] for r in rows} <= lines
+    assert len(rows) == files[str(landing_file)]["rows_used"]
+    assert trace["deidentification_policies"][0]["policy"].startswith("safe_harbor@")
+    assert trace["dataset"]["synthetic"], "synthetic generator version and seed are part of lineage"
+
+
+def test_patient_impact_reaches_adapter_and_serving_artifacts(pipeline) -> None:
+    settings = pipeline["settings"]
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        key = con.execute(
+            "SELECT d.patient_key FROM deidentified_notes d JOIN sft_examples e "
+            "ON list_contains(from_json(e.parents, '[\"varchar\"]'), d.note_id) WHERE e.split = 'train' LIMIT 1"
+        ).fetchone()[0]
+        report = lineage.impacted(con, patient_key=key)
+        nobody = lineage.impacted(con, patient_key="pt_" + "0" * 32)
+    kinds = {a["kind"] for a in report["artifacts"]}
+    assert {"lora_adapter", "merged_model", "trtllm_bundle", "bento"} <= kinds
+    assert nobody["artifacts"] == [] and nobody["records"] == 0
+
+
+def test_no_phi_outside_the_restricted_zone(pipeline) -> None:
+    settings, instance = pipeline["settings"], pipeline["instance"]
+    truth = [json.loads(line) for line in pipeline["inputs"]["phi_truth"].read_text().splitlines()]
+    phi_values = {s["value"] for row in truth for s in row["spans"] if len(s["value"]) >= 6}
+    record_ids = {row["record_id"] for row in truth}
+    assert phi_values and record_ids
+    metadata_text = ""
+    for asset in ASSETS:
+        for key in asset.keys:
+            records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=100).records
+            for record in records:
+                metadata_text += json.dumps({k: str(v.value) for k, v in record.asset_materialization.metadata.items()})
+    for run in instance.get_runs():
+        metadata_text += json.dumps(run.tags)
+    leaked = sorted(v for v in phi_values | record_ids if v in metadata_text)
+    assert not leaked, f"{len(leaked)} PHI value(s) in Dagster metadata or run tags"
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+        ).fetchall()
+        stored = " ".join(
+            str(v[0]) for table, column in columns for v in con.execute(f'SELECT "{column}" FROM {table}').fetchall()
+        )
+    assert not [r for r in record_ids if r in stored], "raw record ids reached the warehouse"
+    mode = stat.S_IMODE(settings.restricted_path.stat().st_mode)
+    assert mode == 0o600
+
+
+def test_new_batch_sensor_adds_partitions_and_requests_ingest(tmp_path) -> None:
+    from resources import LandingZone
+
+    (tmp_path / "b1.jsonl").write_text('{"record_id": "1", "patient_id": "p", "text": "t"}\n')
+    zone = LandingZone(landing_dir=str(tmp_path), annotations_dir=str(tmp_path))
+    with dg.instance_for_test() as instance:
+        result = new_batch_sensor(dg.build_sensor_context(instance=instance, resources={"landing_zone": zone}))
+        assert [r.partition_key for r in result.run_requests] == ["b1"]
+        assert result.dynamic_partitions_requests[0].partition_keys == ["b1"]
+        again = new_batch_sensor(
+            dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"landing_zone": zone})
+        )
+        assert isinstance(again, dg.SkipReason)
+        (tmp_path / "b1.jsonl").write_text('{"record_id": "1", "patient_id": "p", "text": "changed"}\n')
+        instance.add_dynamic_partitions(landing_batches.name, ["b1"])
+        changed = new_batch_sensor(
+            dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"landing_zone": zone})
+        )
+        assert [r.partition_key for r in changed.run_requests] == ["b1"]
+        assert changed.run_requests[0].run_key != result.run_requests[0].run_key
+        assert not changed.dynamic_partitions_requests
+
+
+def test_drift_sensor_skips_stationary_batch_and_requests_retraining_on_shift(pipeline) -> None:
+    settings, instance = pipeline["settings"], pipeline["instance"]
+    resources = {"warehouse": build_resources(settings)["warehouse"]}
+    first = drift_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    assert isinstance(first, dg.SensorResult) and not first.run_requests
+    assert "below threshold" in first.skip_reason.skip_message and DEMO_BATCH in first.skip_reason.skip_message
+
+    shifted = settings.landing_dir / "shifted_batch.jsonl"
+    shifted.write_text(
+        "\n".join(
+            json.dumps({"record_id": f"s{i}", "patient_id": f"X{i % 7}", "text": SHIFTED_NOTES[i % 2].format(n=i % 5 + 2)})
+            for i in range(40)
+        )
+        + "\n"
+    )
+    instance.add_dynamic_partitions(landing_batches.name, ["shifted_batch"])
+    from clinical_assets.definitions import build_definitions
+
+    build_definitions(settings).resolve_job_def("ingest_job").execute_in_process(
+        instance=instance, partition_key="shifted_batch"
+    )
+    second = drift_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+    assert len(second.run_requests) == 1
+    request = second.run_requests[0]
+    assert request.tags["clinical/trigger"] == "drift"
+    assert request.tags["clinical/drift_batches"] == "shifted_batch"
+    assert float(request.tags["clinical/drift_score"]) > float(request.tags["clinical/drift_threshold"])
+    third = drift_sensor(dg.build_sensor_context(instance=instance, cursor=second.cursor, resources=resources))
+    assert isinstance(third, dg.SkipReason) and "no new" in third.skip_message
