@@ -72,7 +72,10 @@ def run_training(base_path: str, steps: int, bf16: bool) -> dict:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         result = train_lora(
-            base_path, synthetic_records(BATCH_SIZE * 2), out, config,
+            base_path,
+            synthetic_records(BATCH_SIZE * 2),
+            out,
+            config,
             progress=on_step,
         )
     steady = _median_delta(stamps)
@@ -127,15 +130,20 @@ def run_generation(base_path: str, max_new_tokens: int = 64) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=5, help="optimizer steps per training mode")
-    parser.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "clinical_base_models"),
-                        help="base-model cache (SmolLM2 is converted there once)")
+    parser.add_argument(
+        "--cache-dir",
+        default=str(Path(tempfile.gettempdir()) / "clinical_base_models"),
+        help="base-model cache (SmolLM2 is converted there once)",
+    )
     parser.add_argument("--child", choices=["bf16", "fp32", "generate"], help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        result = run_generation(args.base) if args.child == "generate" else run_training(
-            args.base, args.steps, bf16=args.child == "bf16"
+        result = (
+            run_generation(args.base)
+            if args.child == "generate"
+            else run_training(args.base, args.steps, bf16=args.child == "bf16")
         )
         print(json.dumps(result))
         return
@@ -144,14 +152,18 @@ def main() -> None:
 
     start = time.perf_counter()
     base = resolve_base_model("smollm2-135m-instruct", Path(args.cache_dir))
-    print(f"base model {base.name} at {base.path} ({base.n_params:,} params): "
-          f"resolved in {time.perf_counter() - start:.1f} s (includes conversion on first use)")
+    print(
+        f"base model {base.name} at {base.path} ({base.n_params:,} params): "
+        f"resolved in {time.perf_counter() - start:.1f} s (includes conversion on first use)"
+    )
     # Other jobs on a shared 2-core machine slow every mode; the load average shows when that happened.
     print(f"load average before: {os.getloadavg()}")
     for child in ("fp32", "bf16", "generate"):
         proc = subprocess.run(
             [sys.executable, __file__, "--child", child, "--base", str(base.path), "--steps", str(args.steps)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         print(json.dumps(json.loads(proc.stdout.strip().splitlines()[-1]), indent=None))
         print(f"load average after {child}: {os.getloadavg()}")

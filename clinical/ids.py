@@ -36,9 +36,7 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
 def sha256_dir(path: str | Path) -> str:
     """Hash of a directory: the sorted (relative path, file sha256) pairs of every file in it."""
     root = Path(path)
-    entries = sorted(
-        f"{p.relative_to(root).as_posix()}\t{sha256_file(p)}" for p in root.rglob("*") if p.is_file()
-    )
+    entries = sorted(f"{p.relative_to(root).as_posix()}\t{sha256_file(p)}" for p in root.rglob("*") if p.is_file())
     return sha256_text("\n".join(entries))
 
 

@@ -164,9 +164,7 @@ def normalized_text(text: str) -> str:
 
 
 def _dedupe(examples: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    ordered = sorted(
-        examples, key=lambda e: (SOURCE_PRIORITY.get(e["source"], 9), e["example_id"], e["patient_key"])
-    )
+    ordered = sorted(examples, key=lambda e: (SOURCE_PRIORITY.get(e["source"], 9), e["example_id"], e["patient_key"]))
     kept: dict[str, dict[str, Any]] = {}
     for example in ordered:
         key = normalized_text(example["text"])

@@ -77,9 +77,7 @@ class TrtllmOptions:
 
     def __post_init__(self) -> None:
         if self.quantization not in QUANTIZATIONS:
-            raise ValueError(
-                f"quantization must be one of {', '.join(QUANTIZATIONS)}, got {self.quantization!r}"
-            )
+            raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, got {self.quantization!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if not 0.0 < self.kv_cache_free_gpu_memory_fraction <= 1.0:
@@ -302,9 +300,7 @@ def _build_and_smoke(
         llm = tensorrt_llm.LLM(model=str(model_dir), **llm_kwargs)
         load_s = time.perf_counter() - started
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        prompt = tokenizer.apply_chat_template(
-            chat_messages(SMOKE_NOTE), add_generation_prompt=True, tokenize=False
-        )
+        prompt = tokenizer.apply_chat_template(chat_messages(SMOKE_NOTE), add_generation_prompt=True, tokenize=False)
         sampling = tensorrt_llm.SamplingParams(max_tokens=options.smoke_max_tokens, temperature=0.0)
         gen_started = time.perf_counter()
         outputs = llm.generate([prompt], sampling)

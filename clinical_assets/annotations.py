@@ -1,6 +1,5 @@
 """annotations: clinician golden sets — brat standoff corpora and label files of landing records."""
 
-
 from collections import Counter
 from pathlib import Path
 

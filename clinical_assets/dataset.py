@@ -1,6 +1,5 @@
 """sft_dataset: chat-format examples with the JSON target, split by patient, content-hashed."""
 
-
 import json
 
 import dagster as dg

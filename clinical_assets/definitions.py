@@ -4,7 +4,6 @@
 workspace.yaml). Paths and secrets come from the environment through `clinical.settings`.
 """
 
-
 import dagster as dg
 
 from clinical.settings import Settings

@@ -1,6 +1,5 @@
 """evaluation: the tuned adapter against the prompted base model on the held-out test split."""
 
-
 import gc
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """raw_notes: one landing file per partition, parsed into the restricted zone."""
 
-
 import time
 from collections import Counter
 

@@ -1,6 +1,5 @@
 """Metadata for people: Markdown tables and small plots shown in the Dagster UI."""
 
-
 import base64
 import io
 from collections.abc import Sequence

@@ -1,6 +1,5 @@
 """drift_reference: the profile of the training text that new batches are compared with."""
 
-
 import dagster as dg
 
 from clinical import drift, ids

@@ -1,6 +1,5 @@
 """merged_model, trtllm_engine and bento: from the adapter to something a hospital can serve."""
 
-
 import dagster as dg
 
 from clinical import lineage, trtllm

@@ -1,6 +1,5 @@
 """synthetic_notes: seeded, labelled synthetic clinical notes generated from structured facts."""
 
-
 from collections import Counter
 
 import dagster as dg

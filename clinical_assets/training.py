@@ -1,6 +1,5 @@
 """base_model and lora_adapter: the registry's base weights and a real peft LoRA run on the train split."""
 
-
 import json
 
 import dagster as dg

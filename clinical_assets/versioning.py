@@ -1,6 +1,5 @@
 """Code versions derived from the source of the logic each asset runs, so staleness is exact."""
 
-
 import inspect
 from types import ModuleType
 

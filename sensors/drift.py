@@ -1,7 +1,6 @@
 """drift_sensor: compares each new de-identified batch with the training reference and requests
 retraining when the drift score passes the threshold."""
 
-
 import json
 import os
 

@@ -1,6 +1,5 @@
 """new_batch_sensor: a file dropped in the landing folder becomes a partition and an ingest run."""
 
-
 import json
 from pathlib import Path
 

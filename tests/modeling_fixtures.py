@@ -22,16 +22,28 @@ _built: dict[str, Any] = {}
 
 # Invented notes: no real patient data in tests.
 NOTES = [
-    ("Started metformin 500 mg PO BID for type 2 diabetes.",
-     [{"type": "medication", "text": "metformin", "dose": "500 mg", "route": "PO", "frequency": "BID"},
-      {"type": "condition", "text": "type 2 diabetes"}]),
-    ("Denies chest pain. Hemoglobin 11.2 g/dL.",
-     [{"type": "condition", "text": "chest pain", "negated": True},
-      {"type": "lab_value", "text": "Hemoglobin", "value": "11.2", "unit": "g/dL"}]),
+    (
+        "Started metformin 500 mg PO BID for type 2 diabetes.",
+        [
+            {"type": "medication", "text": "metformin", "dose": "500 mg", "route": "PO", "frequency": "BID"},
+            {"type": "condition", "text": "type 2 diabetes"},
+        ],
+    ),
+    (
+        "Denies chest pain. Hemoglobin 11.2 g/dL.",
+        [
+            {"type": "condition", "text": "chest pain", "negated": True},
+            {"type": "lab_value", "text": "Hemoglobin", "value": "11.2", "unit": "g/dL"},
+        ],
+    ),
     ("Underwent appendectomy in 2019.", [{"type": "procedure", "text": "appendectomy"}]),
-    ("Lisinopril 10 mg daily for hypertension.",
-     [{"type": "medication", "text": "Lisinopril", "dose": "10 mg", "frequency": "daily"},
-      {"type": "condition", "text": "hypertension"}]),
+    (
+        "Lisinopril 10 mg daily for hypertension.",
+        [
+            {"type": "medication", "text": "Lisinopril", "dose": "10 mg", "frequency": "daily"},
+            {"type": "condition", "text": "hypertension"},
+        ],
+    ),
 ]
 
 

@@ -25,8 +25,9 @@ def test_tiny_random_is_a_complete_hf_dir(tiny_base):  # noqa: F811
         assert (tiny_base.path / name).is_file()
     tokenizer = AutoTokenizer.from_pretrained(tiny_base.path)
     assert len(tokenizer) == 49152
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "x"}], add_generation_prompt=True,
-                                           tokenize=False)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "x"}], add_generation_prompt=True, tokenize=False
+    )
     assert prompt.endswith("<|im_start|>assistant\n")
     assert 1_000_000 < tiny_base.n_params < 10_000_000
     assert tiny_base.weights_sha256 == weights_sha256(tiny_base.path)

@@ -186,9 +186,16 @@ def test_bento_carries_model_and_adapter_version(built, tiny_model: Path):
     assert result.path.is_relative_to(home / "bentos")
 
     listed = subprocess.run(
-        [sys.executable, "-c", f"import bentoml, json; b = bentoml.get({result.tag!r}); "
-         "print(json.dumps([str(m.tag) for m in b.info.all_models]))"],
-        env=_bentoml_env(home), capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            f"import bentoml, json; b = bentoml.get({result.tag!r}); "
+            "print(json.dumps([str(m.tag) for m in b.info.all_models]))",
+        ],
+        env=_bentoml_env(home),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(listed.stdout.splitlines()[-1]) == [model_tag]
 
@@ -255,7 +262,10 @@ def test_bentoml_serve_of_the_built_bento(built, tmp_path: Path):
     env.pop("CLINICAL_MODEL_DIR", None)
     proc = subprocess.Popen(
         [str(bentoml_cli), "serve", result.tag, "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

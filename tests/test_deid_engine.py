@@ -13,8 +13,17 @@ from clinical.deid import PLACEHOLDERS, Deidentifier, DeidPolicy, PhiSpan, get_d
 
 # Gold types of presidio-research's synthetic set that Safe Harbor asks for and the policy covers.
 SYNTH_TYPES = {
-    "PERSON", "STREET_ADDRESS", "PHONE_NUMBER", "EMAIL_ADDRESS", "US_SSN", "IP_ADDRESS", "DOMAIN_NAME",
-    "CREDIT_CARD", "IBAN_CODE", "ZIP_CODE", "DATE_TIME",
+    "PERSON",
+    "STREET_ADDRESS",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "US_SSN",
+    "IP_ADDRESS",
+    "DOMAIN_NAME",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "ZIP_CODE",
+    "DATE_TIME",
 }
 # A bare year or weekday is not an identifier under Safe Harbor: count only dates with a day or month.
 _DAY_LEVEL_DATE = re.compile(r"\d+\s*[/.-]\s*\d+|[A-Za-z]{3,}\.?\s+\d|\d\s+[A-Za-z]{3,}")
@@ -37,10 +46,14 @@ def typed(text: str, spans: list[PhiSpan]) -> list[tuple[str, str]]:
         ("DOB: 02/12/1931", [("02/12/1931", "DATE")]),
         ("MRN 00123456", [("00123456", "MEDICAL_RECORD_NUMBER")]),
         ("Seen by Dr. John Smith today.", [("John Smith", "PERSON")]),
-        ("Lives at 12 Main St, Boston, MA 02115.",
-         [("12 Main St", "STREET_ADDRESS"), ("Boston", "LOCATION"), ("02115", "ZIP_CODE")]),
-        ("Call (617) 555-0123 or fax 617.555.0199.",
-         [("(617) 555-0123", "PHONE_NUMBER"), ("617.555.0199", "PHONE_NUMBER")]),
+        (
+            "Lives at 12 Main St, Boston, MA 02115.",
+            [("12 Main St", "STREET_ADDRESS"), ("Boston", "LOCATION"), ("02115", "ZIP_CODE")],
+        ),
+        (
+            "Call (617) 555-0123 or fax 617.555.0199.",
+            [("(617) 555-0123", "PHONE_NUMBER"), ("617.555.0199", "PHONE_NUMBER")],
+        ),
         ("A 93-year-old woman.", [("93", "AGE_OVER_89")]),
         ("Email jane.doe@example.com.", [("jane.doe@example.com", "EMAIL_ADDRESS")]),
         ("SSN 432-56-7891.", [("432-56-7891", "US_SSN")]),
@@ -137,7 +150,7 @@ def test_policy_fingerprint_is_a_stable_content_hash():
     assert len(policy.fingerprint()) == 64
     assert policy.fingerprint() != DeidPolicy(score_threshold=0.5).fingerprint()
     assert json.loads(json.dumps(policy.as_dict()))["name"] == "safe_harbor"
-    assert policy.as_dict()["version"] == "0.1.0"
+    assert policy.as_dict()["version"] == "0.2.0"
 
 
 def test_get_deidentifier_is_cached_per_policy(deid):
@@ -184,8 +197,32 @@ def test_case_reports_keep_clinical_words(deid, shared_data):
     texts = [p.read_text(encoding="utf-8") for p in sorted((shared_data / "maccrobat_dev").glob("*.txt"))]
     if not texts:
         pytest.skip("no MACCROBAT texts under ../shared/data/maccrobat_dev")
-    flagged = [t[s.start : s.end].lower() for t, spans in zip(texts, deid.detect_many(texts), strict=True)
-               for s in spans if s.type in ("PERSON", "LOCATION")]
+    flagged = [
+        t[s.start : s.end].lower()
+        for t, spans in zip(texts, deid.detect_many(texts), strict=True)
+        for s in spans
+        if s.type in ("PERSON", "LOCATION")
+    ]
     for word in ("ataxia", "renal", "gait", "echo", "ef", "la", "st", "septum", "dysphagia"):
         assert word not in flagged
     assert len(flagged) <= 40
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("Patient: Lee, Lisa    MRN: 1234567\n\nLisa was seen today. Lisa denies pain.", "Lisa"),
+        ("Attending: Dr. Joseph\n\nThe plan was discussed with Joseph today.", "Joseph"),
+    ],
+)
+def test_a_name_found_once_is_redacted_everywhere_in_the_note(deid, text, leaked):
+    redacted = deid.redact(text)
+    assert leaked not in redacted
+    assert "was seen today" in redacted or "discussed with" in redacted
+
+
+def test_name_propagation_leaves_clinical_words(deid):
+    text = "Patient: Parkinson, James\nHistory of Parkinson disease on carbidopa-levodopa."
+    redacted = deid.redact(text)
+    assert "James" not in redacted and "Patient: Parkinson" not in redacted
+    assert "History of Parkinson disease on carbidopa-levodopa" in redacted

@@ -16,6 +16,8 @@ from clinical.deid.recognizers import (
     ClinicalPhoneRecognizer,
     DeviceIdRecognizer,
     HealthPlanNumberRecognizer,
+    LabelledAddressRecognizer,
+    LabelledNameRecognizer,
     LicenseNumberRecognizer,
     MedicalRecordNumberRecognizer,
     StreetAddressRecognizer,
@@ -167,3 +169,27 @@ def test_class_names_do_not_shadow_presidio_recognizers():
     # breaks every default AnalyzerEngine built in the same process.
     ours = {cls.__name__ for cls in PATTERN_RECOGNIZERS} | {"ClinicalNerRecognizer", "ClinicalPatternRecognizer"}
     assert not ours & set(dir(presidio_predefined))
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text", "expected"),
+    [
+        (LabelledNameRecognizer, "Patient: Lee, Lisa    MRN: 123", ["Lee, Lisa"]),
+        (LabelledNameRecognizer, "Attending: Dr. Joseph\n\nLisa was seen", ["Joseph"]),
+        (LabelledNameRecognizer, "Electronically signed by Dr. Mcdowell, MD on", ["Mcdowell"]),
+        (LabelledNameRecognizer, "Patient name: Ann-Marie O'Neil\nDOB", ["Ann-Marie O'Neil"]),
+        (LabelledNameRecognizer, "seen with Mrs. Wade today", ["Wade"]),
+        (LabelledNameRecognizer, "Emergency contact: Tom Baker (son)", ["Tom Baker"]),
+        (LabelledNameRecognizer, "Patient: denies chest pain", []),
+        (LabelledNameRecognizer, "Dr. visit scheduled", []),
+        (
+            LabelledAddressRecognizer,
+            "Address: 6984 Price Shoals, Erictown, KS 66123\nPhone",
+            ["6984 Price Shoals, Erictown, KS 66123"],
+        ),
+        (LabelledAddressRecognizer, "Home address:  12 Rue de la Paix, Paris", ["12 Rue de la Paix, Paris"]),
+        (LabelledAddressRecognizer, "No fixed address.", []),
+    ],
+)
+def test_labelled_fields(recognizer_cls, text: str, expected: list[str]) -> None:
+    assert found(recognizer_cls, text) == expected

@@ -69,9 +69,7 @@ def test_same_seed_same_batch(tmp_path):
 
 
 def test_csv_has_same_columns_and_custom_truth_dir(tmp_path):
-    batch = write_demo_batch(
-        tmp_path / "in", "b3", count=5, seed=1, fmt="csv", patients=2, truth_dir=tmp_path / "t"
-    )
+    batch = write_demo_batch(tmp_path / "in", "b3", count=5, seed=1, fmt="csv", patients=2, truth_dir=tmp_path / "t")
     assert batch.path.suffix == ".csv" and batch.phi_path.parent == tmp_path / "t"
     with open(batch.path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))

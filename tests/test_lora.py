@@ -84,8 +84,13 @@ def test_same_seed_gives_the_same_adapter(tiny_base, tiny_adapter, tmp_path):  #
     calls = []
     settings = {**tiny_adapter.config, "target_modules": tuple(tiny_adapter.config["target_modules"])}
     config = LoraTrainingConfig(**settings)
-    again = train_lora(tiny_base.path, sft_records(), tmp_path / "again", config,
-                       progress=lambda step, total, loss: calls.append((step, total)))
+    again = train_lora(
+        tiny_base.path,
+        sft_records(),
+        tmp_path / "again",
+        config,
+        progress=lambda step, total, loss: calls.append((step, total)),
+    )
     assert again.adapter_sha256 == tiny_adapter.adapter_sha256
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
 

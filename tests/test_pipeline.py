@@ -155,7 +155,9 @@ def test_drift_sensor_skips_stationary_batch_and_requests_retraining_on_shift(pi
     shifted = settings.landing_dir / "shifted_batch.jsonl"
     shifted.write_text(
         "\n".join(
-            json.dumps({"record_id": f"s{i}", "patient_id": f"X{i % 7}", "text": SHIFTED_NOTES[i % 2].format(n=i % 5 + 2)})
+            json.dumps(
+                {"record_id": f"s{i}", "patient_id": f"X{i % 7}", "text": SHIFTED_NOTES[i % 2].format(n=i % 5 + 2)}
+            )
             for i in range(40)
         )
         + "\n"
@@ -174,3 +176,19 @@ def test_drift_sensor_skips_stationary_batch_and_requests_retraining_on_shift(pi
     assert float(request.tags["clinical/drift_score"]) > float(request.tags["clinical/drift_threshold"])
     third = drift_sensor(dg.build_sensor_context(instance=instance, cursor=second.cursor, resources=resources))
     assert isinstance(third, dg.SkipReason) and "no new" in third.skip_message
+
+
+def test_deidentification_removes_the_inserted_phi(pipeline) -> None:
+    """Score de-identification against the demo batch's PHI truth: every inserted value must be gone."""
+    settings = pipeline["settings"]
+    truth = [json.loads(line) for line in pipeline["inputs"]["phi_truth"].read_text().splitlines()]
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        texts = dict(con.execute("SELECT note_id, text FROM deidentified_notes").fetchall())
+    total = leaked = 0
+    for row in truth:
+        text = texts[ids.note_id(settings.hmac_secret, row["record_id"])]
+        for span in row["spans"]:
+            total += 1
+            leaked += span["value"] in text
+    assert total > 100
+    assert leaked / total <= 0.01, f"{leaked} of {total} inserted PHI values survived de-identification"

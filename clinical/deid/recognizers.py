@@ -31,7 +31,7 @@ from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     UsSsnRecognizer,
 )
 
-RECOGNIZERS_VERSION = "0.1.0"
+RECOGNIZERS_VERSION = "0.2.0"
 """Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
 
 FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
@@ -55,13 +55,57 @@ _ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}\b"
 _ID_LABEL_TAIL = r"(?:\b|(?<=[#.]))\s*(?:number|num|no\.?|#|id)?\s*[:#=.]?\s*#?\s*"
 
 US_STATES = (
-    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
-    "Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky",
-    "Louisiana", "Maine", "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi",
-    "Missouri", "Montana", "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico",
-    "New York", "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania",
-    "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah", "Vermont",
-    "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming", "Puerto Rico",
+    "Alabama",
+    "Alaska",
+    "Arizona",
+    "Arkansas",
+    "California",
+    "Colorado",
+    "Connecticut",
+    "Delaware",
+    "Florida",
+    "Georgia",
+    "Hawaii",
+    "Idaho",
+    "Illinois",
+    "Indiana",
+    "Iowa",
+    "Kansas",
+    "Kentucky",
+    "Louisiana",
+    "Maine",
+    "Maryland",
+    "Massachusetts",
+    "Michigan",
+    "Minnesota",
+    "Mississippi",
+    "Missouri",
+    "Montana",
+    "Nebraska",
+    "Nevada",
+    "New Hampshire",
+    "New Jersey",
+    "New Mexico",
+    "New York",
+    "North Carolina",
+    "North Dakota",
+    "Ohio",
+    "Oklahoma",
+    "Oregon",
+    "Pennsylvania",
+    "Rhode Island",
+    "South Carolina",
+    "South Dakota",
+    "Tennessee",
+    "Texas",
+    "Utah",
+    "Vermont",
+    "Virginia",
+    "Washington",
+    "West Virginia",
+    "Wisconsin",
+    "Wyoming",
+    "Puerto Rico",
 )
 _STATE_CODES = (
     r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|PR|RI|S[CD]"
@@ -271,6 +315,34 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     CONTEXT = ["address", "lives", "resides", "street", "home"]
 
 
+class LabelledNameRecognizer(ClinicalPatternRecognizer):
+    """Names in the fields notes label: "Patient: Lee, Lisa", "Attending: Dr. Joseph", "Signed by Ann
+    Ng, RN", and names after a title ("Dr. Levy", "Mrs. O'Neil"). The label itself is kept."""
+
+    ENTITY = "PERSON"
+    FLAGS = CASE_SENSITIVE
+    _NAME_WORD = r"(?!(?:Dr|Mr|Mrs|Ms|Miss|Prof|MD|DO|RN|NP|PA|PhD|MBBS|DDS)\b)[A-Z][a-zA-Z'\-]+"
+    _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ][A-Z]\.?(?![a-zA-Z']))?(?:[ ]{_NAME_WORD}){{0,2}}"
+    _LABEL = (
+        r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
+        r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|cc|"
+        r"mother|father|wife|husband|spouse|son|daughter|guardian|contact|emergency[ ]contact)"
+    )
+    PATTERNS = [
+        Pattern("name after a field label", rf"(?<=\b{_LABEL}[ \t]*[:\-][ \t]*(?:Dr\.?[ ])?){_NAME}", 0.85),
+        Pattern("name after a title", rf"(?<=\b(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?[ ]){_NAME}", 0.85),
+    ]
+    CONTEXT = ["patient", "name", "dr", "attending", "signed"]
+
+
+class LabelledAddressRecognizer(ClinicalPatternRecognizer):
+    """The value of an "Address:" field up to the end of the line, whatever its street suffix."""
+
+    ENTITY = "STREET_ADDRESS"
+    PATTERNS = [Pattern("address field", r"(?<=\b(?:home[ ])?address[ \t]*:[ \t]*)[^\s][^\n]{2,150}", 0.85)]
+    CONTEXT = ["address"]
+
+
 class HealthPlanNumberRecognizer(ClinicalPatternRecognizer):
     """Health-plan beneficiary numbers: labelled member/policy/Medicaid ids and Medicare MBIs."""
 
@@ -300,7 +372,9 @@ class AccountNumberRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "account (labelled)",
             r"(?<=\b(?:account|acct|a/c|billing|invoice|bank\s+account|routing|encounter|visit\s+id)"
-            + _ID_LABEL_TAIL + ")" + _ID_VALUE,
+            + _ID_LABEL_TAIL
+            + ")"
+            + _ID_VALUE,
             0.9,
         ),
     ]
@@ -316,7 +390,9 @@ class LicenseNumberRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "license (labelled)",
             r"(?<=\b(?:licen[sc]e|lic\.?|certificate|cert\.?|DEA|NPI|registration|permit|passport)"
-            + _ID_LABEL_TAIL + ")" + _ID_VALUE,
+            + _ID_LABEL_TAIL
+            + ")"
+            + _ID_VALUE,
             0.85,
         ),
         Pattern("license (DEA shape)", r"\b[ABFGMPRX][A-Z]\d{7}\b", 0.5),
@@ -398,11 +474,56 @@ CLINICAL_TERMS: frozenset[str] = frozenset(
 drugs, labs, eponyms that name a disease on their own, organisms and form labels ("Email:")."""
 
 DRUG_SUFFIXES: tuple[str, ...] = (
-    "pril", "sartan", "olol", "statin", "mab", "nib", "azole", "cillin", "mycin", "floxacin", "prazole",
-    "dipine", "tidine", "parin", "xaban", "gliptin", "glutide", "gliflozin", "formin", "azepam", "zolam",
-    "oxetine", "triptan", "ciclovir", "cyclovir", "navir", "tegravir", "asone", "olone", "afil", "caine",
-    "dronate", "lukast", "terol", "tropium", "semide", "thiazide", "profen", "oxacin", "cycline",
-    "sporin", "tinib", "ximab", "zumab", "umab", "platin", "rubicin", "taxel", "vudine", "setron",
+    "pril",
+    "sartan",
+    "olol",
+    "statin",
+    "mab",
+    "nib",
+    "azole",
+    "cillin",
+    "mycin",
+    "floxacin",
+    "prazole",
+    "dipine",
+    "tidine",
+    "parin",
+    "xaban",
+    "gliptin",
+    "glutide",
+    "gliflozin",
+    "formin",
+    "azepam",
+    "zolam",
+    "oxetine",
+    "triptan",
+    "ciclovir",
+    "cyclovir",
+    "navir",
+    "tegravir",
+    "asone",
+    "olone",
+    "afil",
+    "caine",
+    "dronate",
+    "lukast",
+    "terol",
+    "tropium",
+    "semide",
+    "thiazide",
+    "profen",
+    "oxacin",
+    "cycline",
+    "sporin",
+    "tinib",
+    "ximab",
+    "zumab",
+    "umab",
+    "platin",
+    "rubicin",
+    "taxel",
+    "vudine",
+    "setron",
 )
 
 _EPONYM_FOLLOWERS = re.compile(
@@ -419,9 +540,36 @@ _EPONYM_FOLLOWERS = re.compile(
     re.IGNORECASE,
 )
 _MEDICAL_SUFFIXES = (
-    "itis", "osis", "emia", "aemia", "ectomy", "otomy", "ostomy", "oscopy", "ography", "ology", "pathy",
-    "plasty", "thorax", "algia", "uria", "plegia", "paresis", "trophy", "plasia", "megaly", "rrhea",
-    "rrhage", "genic", "cardia", "ptysis", "cele", "lysis", "sclerosis", "ataxia", "ataxias",
+    "itis",
+    "osis",
+    "emia",
+    "aemia",
+    "ectomy",
+    "otomy",
+    "ostomy",
+    "oscopy",
+    "ography",
+    "ology",
+    "pathy",
+    "plasty",
+    "thorax",
+    "algia",
+    "uria",
+    "plegia",
+    "paresis",
+    "trophy",
+    "plasia",
+    "megaly",
+    "rrhea",
+    "rrhage",
+    "genic",
+    "cardia",
+    "ptysis",
+    "cele",
+    "lysis",
+    "sclerosis",
+    "ataxia",
+    "ataxias",
 )
 _DOSE_FOLLOWS = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:mg|mcg|µg|g|ml|units?|iu|%|mmol|meq)\b", re.IGNORECASE)
 _ALLOWED_PLACES = frozenset(
@@ -522,6 +670,8 @@ PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
     ClinicalPhoneRecognizer,
     ZipCodeRecognizer,
     StreetAddressRecognizer,
+    LabelledNameRecognizer,
+    LabelledAddressRecognizer,
     HealthPlanNumberRecognizer,
     AccountNumberRecognizer,
     LicenseNumberRecognizer,

@@ -1,7 +1,7 @@
 """Entity extraction with a base, merged or adapter model: prompt, greedy decoding, parsing.
 
-    extractor = Extractor.load("adapters/run1")
-    result = extractor.extract(note_text)   # ExtractionResult(entities, valid_json, raw_output, latency_s)
+extractor = Extractor.load("adapters/run1")
+result = extractor.extract(note_text)   # ExtractionResult(entities, valid_json, raw_output, latency_s)
 """
 
 from __future__ import annotations
@@ -58,9 +58,7 @@ class Extractor:
         configured = getattr(model.generation_config, "eos_token_id", None)
         eos.update(configured if isinstance(configured, list) else [configured])
         self._eos_token_ids = sorted(t for t in eos if t is not None)
-        self._pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(
-            self._eos_token_ids
-        )
+        self._pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self._eos_token_ids)
 
     @classmethod
     def load(cls, ref: str | Path, max_new_tokens: int = 256, device: str | None = None) -> Extractor:

@@ -64,9 +64,7 @@ def _child_env(bentoml_home: str | Path) -> dict[str, str]:
     return env
 
 
-def _run_child(
-    operation: str, payload: dict[str, Any], bentoml_home: str | Path, cwd: Path
-) -> dict[str, Any]:
+def _run_child(operation: str, payload: dict[str, Any], bentoml_home: str | Path, cwd: Path) -> dict[str, Any]:
     Path(bentoml_home).mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [sys.executable, "-m", "clinical.serving.bento", operation, json.dumps(payload)],
@@ -160,9 +158,7 @@ def build_bento(
             "requirements": _serving_requirements(),
         }
         out = _run_child("build", payload, bentoml_home, cwd=Path(staging))
-    return BentoBuildResult(
-        tag=out["tag"], path=Path(out["path"]), model_tag=out["model_tag"], labels=out["labels"]
-    )
+    return BentoBuildResult(tag=out["tag"], path=Path(out["path"]), model_tag=out["model_tag"], labels=out["labels"])
 
 
 def _save_in_child(model_dir: str, name: str, labels: dict[str, str], metadata: dict[str, Any]) -> dict:
