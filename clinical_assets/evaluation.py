@@ -17,14 +17,18 @@ EVALUATION_CODE = code_version(scoring, extract)
 
 
 class EvaluationConfig(dg.Config):
-    max_examples: int = Field(default=10, description="Test examples scored (generation is slow on CPU).")
-    max_new_tokens: int = Field(default=192, description="Generation limit per example.")
+    max_examples: int = Field(default=8, description="Test examples scored (generation is slow on CPU).")
+    max_new_tokens: int = Field(default=160, description="Generation limit per example.")
 
 
-def run_model(ref: str, records: list[dict], max_new_tokens: int) -> dict:
+def run_model(ref: str, records: list[dict], max_new_tokens: int, log=None) -> dict:
     """Extract entities from every record's text with one model and score them against the gold labels."""
     extractor = extract.Extractor.load(ref, max_new_tokens=max_new_tokens)
-    results = extractor.extract_many([r["text"] for r in records])
+    results = []
+    for i, record in enumerate(records, start=1):
+        results.append(extractor.extract(record["text"]))
+        if log:
+            log(f"{i}/{len(records)} examples, {results[-1].latency_s:.1f}s")
     del extractor
     gc.collect()
     predictions = [r.entities for r in results]
@@ -60,8 +64,8 @@ def evaluation(
     if not records:
         raise dg.Failure(f"dataset {version[:12]} has no test or validation examples")
     context.log.info(f"scoring {len(records)} held-out examples with the tuned and the base model")
-    tuned = run_model(adapter["path"], records, config.max_new_tokens)
-    prompted = run_model(base["path"], records, config.max_new_tokens)
+    tuned = run_model(adapter["path"], records, config.max_new_tokens, lambda m: context.log.info(f"tuned: {m}"))
+    prompted = run_model(base["path"], records, config.max_new_tokens, lambda m: context.log.info(f"base: {m}"))
     rows, f1 = [], {"tuned": {}, "base": {}}
     for name, result in (("tuned", tuned), ("base", prompted)):
         for etype, s in result["scores"]["relaxed"].items():

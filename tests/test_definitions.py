@@ -53,3 +53,24 @@ def test_settings_from_env(tmp_path) -> None:
     assert settings.restricted_path.parent == tmp_path / "restricted"
     assert settings.brat_dirs == ("/a", "/b")
     assert settings.base_model == "tiny-random"
+
+
+def test_dagster_cli_validates_the_code_location(tmp_path) -> None:
+    """What `dagster dev` loads (pyproject [tool.dagster] / workspace.yaml) passes `dagster definitions validate`."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "CLINICAL_HOME": str(tmp_path / "data")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", str(root / "workspace.yaml")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "All code locations passed validation" in result.stdout + result.stderr
