@@ -55,7 +55,7 @@ def assemble_examples(
     labelled_notes: list[dict[str, Any]],
     corpus_documents: list[dict[str, Any]],
     synthetic_notes: list[dict[str, Any]],
-    max_chars: int = 700,
+    max_chars: int = 400,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """All examples before splitting, plus counts of what was used and lost.
 

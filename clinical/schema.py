@@ -60,7 +60,8 @@ def normalize_entity(entity: dict[str, Any]) -> dict[str, Any]:
 
 def target_json(entities: list[dict[str, Any]]) -> str:
     """The assistant turn of a training example: compact JSON, entities in note order as given."""
-    return json.dumps({"entities": [normalize_entity(e) for e in entities]}, ensure_ascii=False)
+    # Compact separators: about a fifth fewer tokens to learn and generate than json.dumps' default.
+    return json.dumps({"entities": [normalize_entity(e) for e in entities]}, ensure_ascii=False, separators=(",", ":"))
 
 
 def chat_messages(note_text: str, entities: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:

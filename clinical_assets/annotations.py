@@ -1,5 +1,6 @@
 """annotations: clinician golden sets — brat standoff corpora and label files of landing records."""
 
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def annotations(
 
     Each annotation keeps its source files with their sha256, the annotator and the guideline version.
     """
+    started = time.perf_counter()
     secret = identity.secret()
     rows, errors, sources = [], [], []
     for folder in landing_zone.brat_dirs:
@@ -80,6 +82,7 @@ def annotations(
     by_type = Counter(e["type"] for r in rows for e in r["entities"])
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "annotated_documents": len(rows),
             "entities": sum(by_type.values()),
             "entities_by_type": counts_table(dict(by_type), "entity type", "entities"),

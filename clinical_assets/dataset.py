@@ -1,6 +1,7 @@
 """sft_dataset: chat-format examples with the JSON target, split by patient, content-hashed."""
 
 import json
+import time
 
 import dagster as dg
 from pydantic import Field
@@ -16,7 +17,9 @@ from resources import Warehouse
 
 
 class DatasetConfig(dg.Config):
-    max_chars: int = Field(default=700, description="Longest chunk of note text per example.")
+    max_chars: int = Field(
+        default=400, description="Longest chunk of note text per example (its JSON target must fit max_length too)."
+    )
     train_fraction: float = Field(default=0.8, description="Share of patients in the train split.")
     validation_fraction: float = Field(default=0.1, description="Share of patients in the validation split.")
     split_salt: str = Field(default="", description="Salt of the patient-level split hash.")
@@ -62,6 +65,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
     splits, and a dataset card. The dataset version is the content hash of the examples and splits,
     so downstream assets go stale exactly when the data changes.
     """
+    started = time.perf_counter()
     with warehouse.connect() as con:
         labelled, corpus, synthetic, unlabelled = load_sources(con)
     examples, stats = dataset.assemble_examples(labelled, corpus, synthetic, max_chars=config.max_chars)
@@ -101,6 +105,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
         raise dg.Failure("patient leakage between splits", metadata={"report": dg.MetadataValue.json(report)})
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "dataset_version": version,
             "examples": len(records),
             "by_split": counts_table(report.get("by_split", {}), "split", "examples"),

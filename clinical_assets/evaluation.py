@@ -1,6 +1,7 @@
 """evaluation: the tuned adapter against the prompted base model on the held-out test split."""
 
 import gc
+import time
 
 import dagster as dg
 from pydantic import Field
@@ -17,8 +18,8 @@ EVALUATION_CODE = code_version(scoring, extract)
 
 
 class EvaluationConfig(dg.Config):
-    max_examples: int = Field(default=8, description="Test examples scored (generation is slow on CPU).")
-    max_new_tokens: int = Field(default=160, description="Generation limit per example.")
+    max_examples: int = Field(default=6, description="Test examples scored (generation is slow on CPU).")
+    max_new_tokens: int = Field(default=256, description="Generation limit per example.")
 
 
 def run_model(ref: str, records: list[dict], max_new_tokens: int, log=None) -> dict:
@@ -53,6 +54,7 @@ def evaluation(
     """Entity-level precision, recall and F1 per entity type (exact and relaxed match), JSON validity,
     hallucination rate and latency, for the tuned adapter and for the base model prompted with the
     same instructions, on the held-out test split."""
+    started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
         adapter = lineage.latest_artifact(con, "lora_adapter")
         if adapter is None:
@@ -89,20 +91,19 @@ def evaluation(
         "base": prompted,
     }
     eval_id = "eval_" + adapter["sha256"][:16] + "_" + context.run.run_id[:8]
-    with warehouse.connect() as con:
-        lineage.record_artifact(
-            con,
-            artifact_id=eval_id,
-            kind="evaluation",
-            path=None,
-            sha256=None,
-            parents={"adapter": adapter["artifact_id"], "dataset_version": version},
-            details=summary,
-            code_version=EVALUATION_CODE,
-            run_id=context.run.run_id,
-        )
+    warehouse.register_artifact(
+        context.run.run_id,
+        artifact_id=eval_id,
+        kind="evaluation",
+        path=None,
+        sha256=None,
+        parents={"adapter": adapter["artifact_id"], "dataset_version": version},
+        details=summary,
+        code_version=EVALUATION_CODE,
+    )
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "adapter_sha256": adapter["sha256"],
             "dataset_version": version,
             "examples": len(records),

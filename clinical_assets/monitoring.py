@@ -1,5 +1,7 @@
 """drift_reference: the profile of the training text that new batches are compared with."""
 
+import time
+
 import dagster as dg
 
 from clinical import drift, ids
@@ -30,6 +32,7 @@ def latest_reference(con) -> dict | None:
 def drift_reference(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Token and length profile of the de-identified training text; the drift sensor compares every
     new de-identified batch with it."""
+    started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
         version = latest_dataset_version(con)
         texts = [
@@ -56,6 +59,7 @@ def drift_reference(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
         )
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "reference_version": reference_version,
             "dataset_version": version,
             "texts": len(texts),

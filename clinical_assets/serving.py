@@ -1,5 +1,7 @@
 """merged_model, trtllm_engine and bento: from the adapter to something a hospital can serve."""
 
+import time
+
 import dagster as dg
 
 from clinical import lineage, trtllm
@@ -25,25 +27,25 @@ def merged_model(
     context: dg.AssetExecutionContext, artifacts: ArtifactStore, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """The adapter merged into the base weights (safetensors), with its sha256."""
+    started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
         adapter = lineage.latest_artifact(con, "lora_adapter")
     if adapter is None:
         raise dg.Failure("no lora_adapter has been trained")
     result = merge.merge_adapter(adapter["path"], artifacts.path("merged", adapter["sha256"][:16]))
-    with warehouse.connect() as con:
-        lineage.record_artifact(
-            con,
-            artifact_id=f"merged_{result.sha256[:32]}",
-            kind="merged_model",
-            path=str(result.path),
-            sha256=result.sha256,
-            parents={"adapter": adapter["artifact_id"]},
-            details={"base_sha256": result.base_sha256},
-            code_version=MERGE_CODE,
-            run_id=context.run.run_id,
-        )
+    warehouse.register_artifact(
+        context.run.run_id,
+        artifact_id=f"merged_{result.sha256[:32]}",
+        kind="merged_model",
+        path=str(result.path),
+        sha256=result.sha256,
+        parents={"adapter": adapter["artifact_id"]},
+        details={"base_sha256": result.base_sha256},
+        code_version=MERGE_CODE,
+    )
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "merged_sha256": result.sha256,
             "adapter_sha256": adapter["sha256"],
             "path": dg.MetadataValue.path(str(result.path)),
@@ -65,6 +67,7 @@ def trtllm_engine(
     """A TensorRT-LLM deployment bundle for the merged checkpoint. The engine itself is built and
     smoke-tested only on a host with TensorRT-LLM and a CUDA GPU; elsewhere the metadata says plainly
     that no engine was built, and why."""
+    started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
         merged = lineage.latest_artifact(con, "merged_model")
     if merged is None:
@@ -77,20 +80,19 @@ def trtllm_engine(
     )
     if not result.built:
         context.log.warning(f"TensorRT-LLM engine not built: {result.reason}")
-    with warehouse.connect() as con:
-        lineage.record_artifact(
-            con,
-            artifact_id=f"trtllm_{merged['sha256'][:24]}",
-            kind="trtllm_bundle",
-            path=str(result.bundle_dir),
-            sha256=None,
-            parents={"merged_model": merged["artifact_id"]},
-            details={"built": result.built, "reason": result.reason, "manifest": result.manifest},
-            code_version=TRTLLM_CODE,
-            run_id=context.run.run_id,
-        )
+    warehouse.register_artifact(
+        context.run.run_id,
+        artifact_id=f"trtllm_{merged['sha256'][:24]}",
+        kind="trtllm_bundle",
+        path=str(result.bundle_dir),
+        sha256=None,
+        parents={"merged_model": merged["artifact_id"]},
+        details={"built": result.built, "reason": result.reason, "manifest": result.manifest},
+        code_version=TRTLLM_CODE,
+    )
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "engine_built": result.built,
             "status": result.reason,
             "bundle": dg.MetadataValue.path(str(result.bundle_dir)),
@@ -122,6 +124,7 @@ def trtllm_engine_built(warehouse: Warehouse) -> dg.AssetCheckResult:
 def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehouse: Warehouse) -> dg.MaterializeResult:
     """A Bento (`bentoml build`) of the extraction service with the merged model in BentoML's model
     store; the tag carries the adapter version."""
+    started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
         merged = lineage.latest_artifact(con, "merged_model")
         adapter = lineage.find_artifact(con, merged["parents"]["adapter"]) if merged else None
@@ -136,20 +139,19 @@ def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehous
         bentoml_home=bentoml_store.home,
     )
     result = bento_logic.build_bento(model_tag, bentoml_store.home, version=adapter_version)
-    with warehouse.connect() as con:
-        lineage.record_artifact(
-            con,
-            artifact_id=f"bento_{result.tag}",
-            kind="bento",
-            path=str(result.path),
-            sha256=None,
-            parents={"merged_model": merged["artifact_id"]},
-            details={"tag": str(result.tag), "model_tag": str(result.model_tag)},
-            code_version=BENTO_CODE,
-            run_id=context.run.run_id,
-        )
+    warehouse.register_artifact(
+        context.run.run_id,
+        artifact_id=f"bento_{result.tag}",
+        kind="bento",
+        path=str(result.path),
+        sha256=None,
+        parents={"merged_model": merged["artifact_id"]},
+        details={"tag": str(result.tag), "model_tag": str(result.model_tag)},
+        code_version=BENTO_CODE,
+    )
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "bento_tag": str(result.tag),
             "model_tag": str(result.model_tag),
             "path": dg.MetadataValue.path(str(result.path)),

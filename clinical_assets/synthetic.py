@@ -1,5 +1,6 @@
 """synthetic_notes: seeded, labelled synthetic clinical notes generated from structured facts."""
 
+import time
 from collections import Counter
 
 import dagster as dg
@@ -31,6 +32,7 @@ def synthetic_notes(
 ) -> dg.MaterializeResult:
     """Labelled synthetic notes (conditions with ICD-10-CM codes, medications with dose/route/frequency,
     procedures, lab values), marked synthetic, with generator version and seed kept on every record."""
+    started = time.perf_counter()
     notes = synthetic.generate_synthetic_notes(config.count, config.seed)
     rows = [
         {
@@ -53,6 +55,7 @@ def synthetic_notes(
     by_type = Counter(e["type"] for n in notes for e in n["entities"])
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "notes": len(rows),
             "generator_version": synthetic.GENERATOR_VERSION,
             "seed": config.seed,

@@ -1,11 +1,11 @@
 """base_model and lora_adapter: the registry's base weights and a real peft LoRA run on the train split."""
 
 import json
+import time
 
 import dagster as dg
 from pydantic import Field
 
-from clinical import lineage
 from clinical.modeling import base_model as base_model_logic
 from clinical.modeling import lora
 from clinical.warehouse import fetch_dicts
@@ -24,21 +24,21 @@ def base_model(
 ) -> dg.MaterializeResult:
     """The base model from the registry as a local Hugging Face directory (safetensors), with the
     sha256 of its weights, its licence and parameter count."""
+    started = time.perf_counter()
     info = base_models.resolve()
-    with warehouse.connect() as con:
-        lineage.record_artifact(
-            con,
-            artifact_id=f"base_{info.weights_sha256[:32]}",
-            kind="base_model",
-            path=str(info.path),
-            sha256=info.weights_sha256,
-            parents={},
-            details=info.as_dict(),
-            code_version=BASE_MODEL_CODE,
-            run_id=context.run.run_id,
-        )
+    warehouse.register_artifact(
+        context.run.run_id,
+        artifact_id=f"base_{info.weights_sha256[:32]}",
+        kind="base_model",
+        path=str(info.path),
+        sha256=info.weights_sha256,
+        parents={},
+        details=info.as_dict(),
+        code_version=BASE_MODEL_CODE,
+    )
     return dg.MaterializeResult(
         metadata={
+            "seconds": round(time.perf_counter() - started, 3),
             "name": info.name,
             "path": dg.MetadataValue.path(str(info.path)),
             "weights_sha256": info.weights_sha256,
@@ -123,18 +123,16 @@ def lora_adapter(
         info.path, train, out_dir, training_config, validation_records=validation or None, progress=progress
     )
     summary = result.as_dict()
-    with warehouse.connect() as con:
-        lineage.record_artifact(
-            con,
-            artifact_id=f"adapter_{result.adapter_sha256[:32]}",
-            kind="lora_adapter",
-            path=str(result.adapter_dir),
-            sha256=result.adapter_sha256,
-            parents={"dataset_version": version, "base_model": f"base_{info.weights_sha256[:32]}"},
-            details={"training": summary, "config": config.model_dump(), "examples": len(train)},
-            code_version=LORA_CODE,
-            run_id=context.run.run_id,
-        )
+    warehouse.register_artifact(
+        context.run.run_id,
+        artifact_id=f"adapter_{result.adapter_sha256[:32]}",
+        kind="lora_adapter",
+        path=str(result.adapter_dir),
+        sha256=result.adapter_sha256,
+        parents={"dataset_version": version, "base_model": f"base_{info.weights_sha256[:32]}"},
+        details={"training": summary, "config": config.model_dump(), "examples": len(train)},
+        code_version=LORA_CODE,
+    )
     return dg.MaterializeResult(
         metadata={
             "adapter_sha256": result.adapter_sha256,

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from clinical import warehouse
+from clinical import lineage, warehouse
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -36,3 +36,8 @@ class Warehouse(dg.ConfigurableResource):
         warehouse.initialize(self.restricted_path, warehouse.RESTRICTED_SCHEMA, restricted=True)
         with warehouse.connect(self.restricted_path, read_only=read_only) as con:
             yield con
+
+    def register_artifact(self, run_id: str, **fields: Any) -> None:
+        """Record an artifact and its parents in the lineage registry (see clinical.lineage.record_artifact)."""
+        with self.connect() as con:
+            lineage.record_artifact(con, run_id=run_id, **fields)

@@ -57,7 +57,9 @@ def test_every_asset_materialized(pipeline) -> None:
     instance = pipeline["instance"]
     for asset in ASSETS:
         for key in asset.keys:
-            assert instance.get_latest_materialization_event(key) is not None, f"{key} not materialized"
+            event = instance.get_latest_materialization_event(key)
+            assert event is not None, f"{key} not materialized"
+            assert "seconds" in event.asset_materialization.metadata, f"{key} does not show its timing"
     for run_id in [*pipeline["runs"]["ingest"].values(), pipeline["runs"]["training"]]:
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
 
