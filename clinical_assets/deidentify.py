@@ -6,15 +6,16 @@ from collections import Counter
 import dagster as dg
 
 from clinical import ids
-from clinical.deid import engine, recognizers
+from clinical.deid import engine, recognizers, residual
 from clinical.warehouse import fetch_dicts, insert_rows
 from clinical_assets.ingest import raw_notes
-from clinical_assets.metadata import counts_table
+from clinical_assets.metadata import counts_table, md_table
 from clinical_assets.partitions import landing_batches
 from clinical_assets.versioning import code_version
 from resources import DeidPolicyResource, Warehouse
 
 PROGRESS_EVERY = 64
+RESIDUAL_NOTES_SHOWN = 50
 
 
 @dg.asset(
@@ -101,4 +102,63 @@ def deidentified_notes(
         data_version=dg.DataVersion(
             ids.content_hash([[n["note_id"], n["text_sha256"]] for n in notes] + [fingerprint])
         ),
+    )
+
+
+@dg.asset_check(
+    asset=deidentified_notes,
+    blocking=True,
+    partitions_def=landing_batches,
+    description=(
+        "A second, independent scan of the batch's de-identified text (regexes for digit runs, phone, "
+        "SSN, e-mail, URL, IP, date and age shapes, names after titles and labels, and Faker's name "
+        "lists). Fails while candidate PHI remains, so nothing downstream of the batch materializes "
+        "in the run; the findings go to the residual_phi_findings table, and sft_dataset leaves out "
+        "notes with open findings. Reports note ids, text hashes and identifier types, never text."
+    ),
+)
+def residual_phi_scan(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    batch = context.partition_key
+    with warehouse.connect(read_only=True) as con:
+        notes = fetch_dicts(
+            con,
+            "SELECT note_id, text_sha256, text FROM deidentified_notes WHERE batch = ? ORDER BY row_number",
+            [batch],
+        )
+    rows = residual.scan_notes(notes)
+    with warehouse.connect() as con:
+        con.execute("DELETE FROM residual_phi_findings WHERE batch = ?", [batch])
+        insert_rows(
+            con,
+            "residual_phi_findings",
+            [
+                {
+                    **r,
+                    "batch": batch,
+                    "scanner_version": residual.RESIDUAL_SCANNER_VERSION,
+                    "run_id": context.run.run_id,
+                }
+                for r in rows
+            ],
+        )
+    by_type: Counter = Counter()
+    by_note: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        by_type[r["phi_type"]] += r["findings"]
+        by_note.setdefault((r["note_id"], r["text_sha256"]), []).append(f"{r['phi_type']} x{r['findings']}")
+    flagged = [
+        {"note_id": note_id, "text_sha256": sha[:16], "identifier types": ", ".join(kinds)}
+        for (note_id, sha), kinds in list(by_note.items())[:RESIDUAL_NOTES_SHOWN]
+    ]
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "notes_scanned": len(notes),
+            "notes_with_findings": len(by_note),
+            "findings": sum(by_type.values()),
+            "findings_by_type": counts_table(dict(by_type), "identifier type", "findings"),
+            "flagged_notes": md_table(flagged),
+            "scanner_version": residual.RESIDUAL_SCANNER_VERSION,
+        },
     )

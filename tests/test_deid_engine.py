@@ -99,12 +99,53 @@ def test_dob_label_survives_redaction(deid):
         ("Seen 02/12/2019 by John Smith.", "Seen [DATE 2019] by [NAME]."),
         ("Seen on 2/12.", "Seen on [DATE]."),
         ("MRN 00123456, phone (617) 555-0123.", "MRN [MRN], phone [PHONE]."),
-        ("12 Main St, Boston, MA 02115", "[ADDRESS], [LOCATION], MA [ZIP]"),
+        ("12 Main St, Boston, MA 02115", "[ADDRESS], [LOCATION], MA [ZIP 021]"),
         ("A 93-year-old man.", "A [AGE 90+]-year-old man."),
     ],
 )
 def test_redact_uses_typed_placeholders(deid, text, expected):
     assert deid.redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Dates: every element but the year goes; the year stays in the placeholder.
+        ("DOB: 02/12/1931", "DOB: [DATE 1931]"),
+        ("Admitted on Feb 12, 2019 at 14:30.", "Admitted on [DATE 2019]."),
+        ("Biopsy 12-Feb-2019.", "Biopsy [DATE 2019]."),
+        ("Seen on 2/12.", "Seen on [DATE]."),
+        # Ages over 89 are aggregated into one category; younger ages stay.
+        ("A 93-year-old woman.", "A [AGE 90+]-year-old woman."),
+        ("aged 101, lives alone", "aged [AGE 90+], lives alone"),
+        ("A 67-year-old man.", "A 67-year-old man."),
+        # ZIP codes keep their first three digits, or 000 for the 17 restricted prefixes.
+        ("Boston, MA 02115", "[LOCATION], MA [ZIP 021]"),
+        ("ZIP: 60614", "ZIP: [ZIP 606]"),
+        ("Austin, Texas 78701-1234", "[LOCATION], Texas [ZIP 787]"),
+        ("ZIP: 03601", "ZIP: [ZIP 000]"),
+        ("ZIP: 05901", "ZIP: [ZIP 000]"),
+        ("ZIP: 69201", "ZIP: [ZIP 000]"),
+        ("ZIP: 89301", "ZIP: [ZIP 000]"),
+        ("ZIP: 82101", "ZIP: [ZIP 000]"),
+        ("ZIP: 89001", "ZIP: [ZIP 000]"),
+    ],
+)
+def test_safe_harbor_output_rules(deid, text, expected):
+    assert deid.redact(text) == expected
+
+
+def test_restricted_zip_prefixes_are_the_census_seventeen():
+    from clinical.deid.engine import RESTRICTED_ZIP3
+
+    assert len(RESTRICTED_ZIP3) == 17
+    assert {"036", "059", "063", "102", "203", "556", "692", "790", "821"} <= RESTRICTED_ZIP3
+    assert {"823", "830", "831", "878", "879", "884", "890", "893"} <= RESTRICTED_ZIP3
+
+
+def test_other_policies_keep_the_plain_zip_placeholder():
+    only_zip = get_deidentifier(DeidPolicy(name="zip_only", entities=("ZIP_CODE",)))
+    assert only_zip.redact("ZIP: 60614") == "ZIP: [ZIP]"
 
 
 def test_spans_are_sorted_merged_offsets(deid):
@@ -150,7 +191,7 @@ def test_policy_fingerprint_is_a_stable_content_hash():
     assert len(policy.fingerprint()) == 64
     assert policy.fingerprint() != DeidPolicy(score_threshold=0.5).fingerprint()
     assert json.loads(json.dumps(policy.as_dict()))["name"] == "safe_harbor"
-    assert policy.as_dict()["version"] == "0.2.0"
+    assert policy.as_dict()["version"] == "0.3.0"
 
 
 def test_get_deidentifier_is_cached_per_policy(deid):

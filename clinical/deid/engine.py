@@ -79,6 +79,11 @@ SPACY_MODEL_CANDIDATES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbs
 
 _SPACY_TO_PRESIDIO = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
+_ZIP5 = re.compile(r"\d{5}(?!\d)")
+RESTRICTED_ZIP3: frozenset[str] = frozenset(
+    "036 059 063 102 203 556 692 790 821 823 830 831 878 879 884 890 893".split()
+)
+"""Three-digit ZIP prefixes with 20,000 people or fewer (2000 Census): Safe Harbor writes them as 000."""
 # presidio's DEBUG/INFO records quote the words around each match (note text): never let them out.
 _PRESIDIO_LOGGER = logging.getLogger("presidio-analyzer")
 _PRESIDIO_LOGGER.setLevel(logging.WARNING)
@@ -102,7 +107,7 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.2.0"
+    version: str = "0.3.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"
@@ -309,8 +314,9 @@ class Deidentifier:
         return [r if r is not None else self.detect(t) for r, t in zip(results, texts, strict=True)]
 
     def redact(self, text: str, spans: Sequence[PhiSpan] | None = None) -> str:
-        """`text` with every span replaced by its typed placeholder; under "safe_harbor" a date keeps
-        its four-digit year ("[DATE 2019]").
+        """`text` with every span replaced by its typed placeholder. Under "safe_harbor" a date keeps
+        its four-digit year ("[DATE 2019]"), an age over 89 becomes "[AGE 90+]" and a five-digit ZIP
+        code keeps its first three digits ("[ZIP 021]"), or "[ZIP 000]" for a RESTRICTED_ZIP3 prefix.
 
         :param text: one note.
         :param spans: spans from `detect` on this text; detected now when None.
@@ -342,6 +348,11 @@ class Deidentifier:
             year = _YEAR.search(text, span.start, span.end)
             if year:
                 return f"[DATE {year.group(0)}]"
+        if span.type == "ZIP_CODE" and self.policy.name == "safe_harbor":
+            zip5 = _ZIP5.match(text, span.start, span.end)
+            if zip5:
+                prefix = zip5.group(0)[:3]
+                return f"[ZIP {'000' if prefix in RESTRICTED_ZIP3 else prefix}]"
         return placeholder
 
     def _analyze(self, text: str, nlp_artifacts) -> list[PhiSpan]:
