@@ -2,10 +2,13 @@
 
     clinical deid detect --input IN.jsonl --output OUT.jsonl
     clinical deid redact --input IN.jsonl --output OUT.jsonl
+    clinical deid eval --input ANNOTATED.jsonl
     clinical extract --model REF --input IN.jsonl --output OUT.jsonl
     clinical drift compare --reference REF.jsonl --batch BATCH.jsonl
     clinical lineage trace REF [--format json|markdown]
     clinical lineage impacted (--patient-key K | --source-file F)
+    clinical audit verify [--format text|json]
+    clinical retraining pause --reason TEXT | resume | status
     clinical demo
 
 Input lines are `{"id": str, "text": str}`. A bad line is reported on stderr as one line naming the
@@ -52,7 +55,22 @@ def _texts(result: ReadResult) -> list[tuple[str, str]]:
     return [(record["id"], record["text"]) for _line, record in result.records]
 
 
+def cmd_deid_eval(args: argparse.Namespace) -> int:
+    from clinical.deid import evaluate
+
+    try:
+        records = evaluate.read_annotated(args.input)
+    except evaluate.AnnotatedFileError as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(evaluate.evaluate_detector(records), sort_keys=True))
+    return 0
+
+
 def cmd_deid(args: argparse.Namespace) -> int:
+    if args.action == "eval":
+        return cmd_deid_eval(args)
+    if not args.output:
+        raise UsageError(f"deid {args.action} needs --output")
     from clinical.deid.engine import get_deidentifier
 
     result = read_input(args.input, args.output)
@@ -186,14 +204,67 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from clinical import audit, warehouse
+    from clinical.settings import Settings
+
+    path = Settings.from_env().warehouse_path
+    if not path.exists():
+        raise UsageError(f"no warehouse at {path}: run the pipeline first (make demo)")
+    try:
+        anchor = audit.read_anchor(audit.anchor_path(path))
+    except audit.AnchorError as exc:
+        print(f"clinical: audit trail broken: {exc}", file=sys.stderr)
+        return 1
+    with warehouse.connect(path, read_only=True) as con:
+        result = audit.verify(con, anchor)
+    if args.format == "json":
+        print(json.dumps(result.as_dict(), sort_keys=True))
+    elif result.ok:
+        noun = "event" if result.events == 1 else "events"
+        print(f"audit trail intact: {result.events} {noun}, head seq {result.head_seq} sha256 {result.head_hash}")
+    if not result.ok:
+        print(f"clinical: audit trail broken at seq {result.bad_seq}: {result.reason}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_retraining(args: argparse.Namespace) -> int:
+    from clinical.drift import DriftConfig
+    from clinical.settings import Settings
+    from resources.retraining import read_pause, remove_pause, write_pause
+
+    settings = Settings.from_env()
+    pause_file = settings.retraining_pause_file or settings.home / "control" / "retraining_paused.json"
+    if args.retraining_cmd == "pause":
+        if not args.reason.strip():
+            raise UsageError("--reason must say why retraining is paused")
+        record = write_pause(pause_file, args.reason, os.environ.get("USER") or "unknown")
+        print(json.dumps({"paused": True, **record, "pause_file": str(pause_file)}, sort_keys=True))
+    elif args.retraining_cmd == "resume":
+        record = remove_pause(pause_file)
+        print(json.dumps({"paused": False, "was_paused": record is not None, "pause_file": str(pause_file)}))
+    else:
+        record = read_pause(pause_file)
+        status = {
+            "paused": record is not None,
+            **(record or {}),
+            "pause_file": str(pause_file),
+            "consecutive_batches": settings.drift_consecutive_batches,
+            "min_interval_minutes": settings.retrain_min_interval_minutes,
+            "threshold": settings.drift_threshold if settings.drift_threshold is not None else DriftConfig().threshold,
+        }
+        print(json.dumps(status, sort_keys=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinical", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     deid = sub.add_parser("deid", help="de-identify notes with the pipeline's policy")
-    deid.add_argument("action", choices=["detect", "redact"])
-    deid.add_argument("--input", required=True)
-    deid.add_argument("--output", required=True)
+    deid.add_argument("action", choices=["detect", "redact", "eval"])
+    deid.add_argument("--input", required=True, help="eval: annotated JSONL {id, text, spans: [{start, end, type}]}")
+    deid.add_argument("--output", help="detect/redact: output JSONL (eval prints JSON to stdout)")
     deid.set_defaults(func=cmd_deid)
 
     extract = sub.add_parser("extract", help="extract clinical entities with a model, adapter or Bento")
@@ -223,6 +294,20 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--patient-key")
     group.add_argument("--source-file")
     impacted.set_defaults(func=cmd_lineage)
+
+    aud = sub.add_parser("audit", help="check the hash-chained audit trail of pipeline events")
+    aud_sub = aud.add_subparsers(dest="audit_cmd", required=True)
+    verify = aud_sub.add_parser("verify", help="exit 0 when intact, 1 naming the first bad event")
+    verify.add_argument("--format", choices=["text", "json"], default="text")
+    verify.set_defaults(func=cmd_audit)
+
+    retraining = sub.add_parser("retraining", help="pause, resume or show drift-triggered retraining")
+    retraining_sub = retraining.add_subparsers(dest="retraining_cmd", required=True)
+    pause = retraining_sub.add_parser("pause", help="the drift sensor keeps checking but requests no training_job")
+    pause.add_argument("--reason", required=True, help="why (recorded with $USER; no PHI)")
+    retraining_sub.add_parser("resume", help="remove the pause; held drifted batches are requested on the next tick")
+    retraining_sub.add_parser("status", help="pause state and the retraining policy in force")
+    retraining.set_defaults(func=cmd_retraining)
 
     demo = sub.add_parser("demo", help="generate the demo batch and materialize the whole graph")
     demo.set_defaults(func=cmd_demo)

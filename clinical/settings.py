@@ -10,6 +10,10 @@
 | CLINICAL_HMAC_SECRET | development default | secret of the keyed patient hashes |
 | CLINICAL_ENV | development | 'production' refuses the development secret |
 | BENTOML_HOME | $CLINICAL_HOME/bentoml | BentoML model and Bento store |
+| CLINICAL_ALERT_WEBHOOK_URL | unset | Slack-compatible webhook for alerts; else $CLINICAL_HOME/alerts.log |
+| CLINICAL_DRIFT_CONSECUTIVE_BATCHES | 1 | drifted batches in a row before the drift sensor requests retraining |
+| CLINICAL_RETRAIN_MIN_INTERVAL_MINUTES | 60 | minutes from a training_job run's start to the next drift request |
+| CLINICAL_DRIFT_THRESHOLD | unset (0.12) | override of the drift threshold (token JSD) the drift sensor uses |
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ class Settings:
     brat_dirs: tuple[str, ...] = field(default_factory=tuple)
     hmac_secret: str = DEV_HMAC_SECRET
     environment: str = "development"
+    alert_webhook_url: str | None = None
+    alerts_log: Path | None = None
+    retraining_pause_file: Path | None = None
+    drift_consecutive_batches: int = 1
+    retrain_min_interval_minutes: float = 60.0
+    drift_threshold: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -64,4 +74,10 @@ class Settings:
             brat_dirs=brat_dirs,
             hmac_secret=env.get("CLINICAL_HMAC_SECRET") or DEV_HMAC_SECRET,
             environment=env.get("CLINICAL_ENV") or "development",
+            alert_webhook_url=env.get("CLINICAL_ALERT_WEBHOOK_URL") or None,
+            alerts_log=home / "alerts.log",
+            retraining_pause_file=home / "control" / "retraining_paused.json",
+            drift_consecutive_batches=int(env.get("CLINICAL_DRIFT_CONSECUTIVE_BATCHES") or 1),
+            retrain_min_interval_minutes=float(env.get("CLINICAL_RETRAIN_MIN_INTERVAL_MINUTES") or 60.0),
+            drift_threshold=float(env["CLINICAL_DRIFT_THRESHOLD"]) if env.get("CLINICAL_DRIFT_THRESHOLD") else None,
         )

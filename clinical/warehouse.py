@@ -85,6 +85,15 @@ CREATE TABLE IF NOT EXISTS drift_references (
     reference_version VARCHAR PRIMARY KEY, dataset_version VARCHAR NOT NULL, profile JSON NOT NULL,
     run_id VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp
 );
+CREATE TABLE IF NOT EXISTS residual_phi_findings (
+    batch VARCHAR NOT NULL, note_id VARCHAR NOT NULL, text_sha256 VARCHAR NOT NULL,
+    phi_type VARCHAR NOT NULL, findings INTEGER NOT NULL, scanner_version VARCHAR NOT NULL,
+    run_id VARCHAR, scanned_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS audit_events (
+    seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, event_type VARCHAR NOT NULL, payload JSON NOT NULL,
+    prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL
+);
 """
 
 

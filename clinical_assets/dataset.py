@@ -25,12 +25,25 @@ class DatasetConfig(dg.Config):
     split_salt: str = Field(default="", description="Salt of the patient-level split hash.")
 
 
+# A residual-PHI finding is open while the note still has the text the scan flagged.
+OPEN_RESIDUAL_FINDING = (
+    "SELECT 1 FROM residual_phi_findings f WHERE f.note_id = d.note_id AND f.text_sha256 = d.text_sha256"
+)
+
+
+def residual_phi_excluded(con) -> int:
+    """How many de-identified notes sft_dataset leaves out for open residual-PHI findings."""
+    sql = f"SELECT count(*) FROM deidentified_notes d WHERE EXISTS ({OPEN_RESIDUAL_FINDING})"
+    return con.execute(sql).fetchone()[0]
+
+
 def load_sources(con) -> tuple[list[dict], list[dict], list[dict], int]:
     """Read the labelled sources from the warehouse; also returns how many notes have no labels."""
     labelled = fetch_dicts(
         con,
         "SELECT d.note_id, a.annotation_id, d.patient_key, d.text, a.entities FROM annotations a "
-        "JOIN deidentified_notes d ON d.note_id = a.note_id WHERE a.kind = 'note_labels' ORDER BY d.note_id",
+        "JOIN deidentified_notes d ON d.note_id = a.note_id WHERE a.kind = 'note_labels' "
+        f"AND NOT EXISTS ({OPEN_RESIDUAL_FINDING}) ORDER BY d.note_id",
     )
     corpus = fetch_dicts(
         con,
@@ -68,6 +81,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
     started = time.perf_counter()
     with warehouse.connect() as con:
         labelled, corpus, synthetic, unlabelled = load_sources(con)
+        excluded_for_residual_phi = residual_phi_excluded(con)
     examples, stats = dataset.assemble_examples(labelled, corpus, synthetic, max_chars=config.max_chars)
     fractions = (
         config.train_fraction,
@@ -79,6 +93,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
         raise dg.Failure("no labelled examples: add annotations, label files or synthetic notes")
     version = sft.dataset_version(records)
     report = {**report, **stats, "unlabelled_notes_skipped": unlabelled, "dataset_version": version}
+    report["notes_excluded_residual_phi"] = excluded_for_residual_phi
     with warehouse.connect() as con:
         con.execute("DELETE FROM sft_examples WHERE dataset_version = ?", [version])
         con.execute("DELETE FROM datasets WHERE dataset_version = ?", [version])
@@ -101,6 +116,17 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
             ],
         )
         insert_rows(con, "datasets", [{"dataset_version": version, "report": report, "run_id": context.run.run_id}])
+    warehouse.audit(
+        "dataset_created",
+        {
+            "dataset_version": version,
+            "examples": len(records),
+            "by_split": report.get("by_split", {}),
+            "leakage": bool(report.get("leakage")),
+            "code_version": context.assets_def.code_versions_by_key[context.asset_key],
+            "run_id": context.run.run_id,
+        },
+    )
     if report.get("leakage"):
         raise dg.Failure("patient leakage between splits", metadata={"report": dg.MetadataValue.json(report)})
     return dg.MaterializeResult(
@@ -113,6 +139,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
             "by_entity_type": counts_table(report.get("by_entity_type", {}), "entity type", "entities"),
             "sources_used": md_table([{"what": k, "count": v} for k, v in stats.items()]),
             "unlabelled_notes_skipped": unlabelled,
+            "notes_excluded_residual_phi": excluded_for_residual_phi,
             "dataset_card": dg.MetadataValue.json(report),
         },
         data_version=dg.DataVersion(version),

@@ -9,7 +9,7 @@ import dagster as dg
 from clinical.settings import Settings
 from clinical_assets.annotations import annotations
 from clinical_assets.dataset import sft_dataset
-from clinical_assets.deidentify import deidentified_notes
+from clinical_assets.deidentify import deidentified_notes, residual_phi_scan
 from clinical_assets.evaluation import evaluation
 from clinical_assets.ingest import raw_notes
 from clinical_assets.jobs import ingest_job, training_job
@@ -18,15 +18,17 @@ from clinical_assets.serving import bento, merged_model, trtllm_engine, trtllm_e
 from clinical_assets.synthetic import synthetic_notes
 from clinical_assets.training import base_model, lora_adapter
 from resources import (
+    Alerting,
     ArtifactStore,
     BaseModelRegistry,
     BentoStore,
     DeidPolicyResource,
     LandingZone,
     PatientIdentity,
+    RetrainingPolicy,
     Warehouse,
 )
-from sensors import drift_sensor, new_batch_sensor
+from sensors import drift_sensor, new_batch_sensor, run_failure_alert_sensor
 
 ASSETS = [
     raw_notes,
@@ -60,15 +62,25 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         ),
         "artifacts": ArtifactStore(root=str(settings.artifacts_dir)),
         "bentoml_store": BentoStore(home=str(settings.bentoml_home)),
+        "alerting": Alerting(
+            webhook_url=settings.alert_webhook_url,
+            log_path=str(settings.alerts_log or settings.home / "alerts.log"),
+        ),
+        "retraining_policy": RetrainingPolicy(
+            consecutive_batches=settings.drift_consecutive_batches,
+            min_interval_minutes=settings.retrain_min_interval_minutes,
+            pause_file=str(settings.retraining_pause_file or settings.home / "control" / "retraining_paused.json"),
+            threshold=settings.drift_threshold,
+        ),
     }
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=[trtllm_engine_built],
+        asset_checks=[trtllm_engine_built, residual_phi_scan],
         jobs=[ingest_job, training_job],
-        sensors=[new_batch_sensor, drift_sensor],
+        sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor],
         resources=build_resources(settings),
     )
 

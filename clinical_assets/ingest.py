@@ -61,6 +61,18 @@ def raw_notes(
         con.execute("DELETE FROM quarantine_log WHERE batch = ?", [batch])
         insert_rows(con, "landing_sources", [{**parsed.source_record(), "run_id": run_id}])
         insert_rows(con, "quarantine_log", [{**q, "run_id": run_id} for q in quarantine])
+    warehouse.audit(
+        "batch_ingested",
+        {
+            "batch": batch,
+            "source_sha256": parsed.source_sha256,
+            "rows": parsed.rows,
+            "accepted": len(parsed.notes),
+            "quarantined": len(parsed.quarantine),
+            "code_version": context.assets_def.code_versions_by_key[context.asset_key],
+            "run_id": run_id,
+        },
+    )
     if parsed.quarantine:
         context.log.warning(f"batch {batch}: {len(parsed.quarantine)} line(s) quarantined")
     if identity.uses_dev_secret:

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from clinical import audit as audit_trail
 from clinical import lineage, warehouse
 
 
@@ -41,3 +42,25 @@ class Warehouse(dg.ConfigurableResource):
         """Record an artifact and its parents in the lineage registry (see clinical.lineage.record_artifact)."""
         with self.connect() as con:
             lineage.record_artifact(con, run_id=run_id, **fields)
+            audit_trail.record(con, self.audit_anchor_path, "artifact_registered", _artifact_event(run_id, fields))
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        """The head anchor of the audit trail, beside the warehouse file."""
+        return audit_trail.anchor_path(self.path)
+
+    def audit(self, event_type: str, payload: dict[str, Any]) -> None:
+        """Append an event to the hash-chained audit trail (ids, hashes, counts and run ids only, never PHI)."""
+        with self.connect() as con:
+            audit_trail.record(con, self.audit_anchor_path, event_type, payload)
+
+
+def _artifact_event(run_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "artifact_id": fields.get("artifact_id"),
+        "kind": fields.get("kind"),
+        "sha256": fields.get("sha256"),
+        "parents": fields.get("parents", {}),
+        "code_version": fields.get("code_version"),
+        "run_id": run_id,
+    }

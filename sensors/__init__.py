@@ -1,6 +1,7 @@
-"""Sensors: new landing batches → ingest; drift on de-identified batches → retraining."""
+"""Sensors: new landing batches → ingest; drift on de-identified batches → retraining; failed runs → alerts."""
 
+from sensors.alerts import run_failure_alert_sensor
 from sensors.drift import drift_sensor
 from sensors.new_batch import new_batch_sensor
 
-__all__ = ["drift_sensor", "new_batch_sensor"]
+__all__ = ["drift_sensor", "new_batch_sensor", "run_failure_alert_sensor"]

@@ -15,6 +15,7 @@ from clinical.demo import DEMO_BATCH, prepare_demo_inputs, run_demo
 from clinical.settings import Settings
 from clinical_assets.definitions import ASSETS, build_resources
 from clinical_assets.partitions import landing_batches
+from resources import RetrainingPolicy
 from sensors import drift_sensor, new_batch_sensor
 
 RUN_CONFIG = {
@@ -149,7 +150,13 @@ def test_new_batch_sensor_adds_partitions_and_requests_ingest(tmp_path) -> None:
 
 def test_drift_sensor_skips_stationary_batch_and_requests_retraining_on_shift(pipeline) -> None:
     settings, instance = pipeline["settings"], pipeline["instance"]
-    resources = {"warehouse": build_resources(settings)["warehouse"]}
+    built = build_resources(settings)
+    # min interval 0: the fixture's own training_job run just started, and this test is about drift.
+    resources = {
+        "warehouse": built["warehouse"],
+        "alerting": built["alerting"],
+        "retraining_policy": RetrainingPolicy(pause_file=built["retraining_policy"].pause_file, min_interval_minutes=0),
+    }
     first = drift_sensor(dg.build_sensor_context(instance=instance, resources=resources))
     assert isinstance(first, dg.SensorResult) and not first.run_requests
     assert "below threshold" in first.skip_reason.skip_message and DEMO_BATCH in first.skip_reason.skip_message
@@ -194,3 +201,73 @@ def test_deidentification_removes_the_inserted_phi(pipeline) -> None:
             leaked += span["value"] in text
     assert total > 100
     assert leaked / total <= 0.01, f"{leaked} of {total} inserted PHI values survived de-identification"
+
+
+def test_audit_trail_of_the_run_verifies_with_an_event_per_artifact(pipeline) -> None:
+    from clinical import audit
+
+    settings = pipeline["settings"]
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        result = audit.verify(con, audit.read_anchor(audit.anchor_path(settings.warehouse_path)))
+        chain = audit.events(con)
+        artifacts = con.execute("SELECT artifact_id, sha256, code_version, run_id FROM artifacts").fetchall()
+    assert result.ok, result.reason
+    registered = {
+        (p["artifact_id"], p["sha256"], p["code_version"], p["run_id"])
+        for e in chain
+        if e.event_type == "artifact_registered"
+        for p in [json.loads(e.payload)]
+    }
+    assert artifacts and set(artifacts) <= registered
+    types = {e.event_type for e in chain}
+    assert {"batch_ingested", "dataset_created"} <= types
+    ingested = {json.loads(e.payload)["run_id"] for e in chain if e.event_type == "batch_ingested"}
+    assert set(pipeline["runs"]["ingest"].values()) <= ingested
+
+
+def test_residual_phi_scan_blocks_a_leaky_batch_and_sft_dataset_leaves_it_out(pipeline, tmp_path) -> None:
+    """A note whose PHI the presidio policy misses (a bare 6-digit badge number, "on the 12th") fails
+    the blocking check; sft_dataset then leaves that note out and says so, keeping its clean siblings."""
+    from clinical.demo_batch import write_demo_batch
+    from clinical_assets.annotations import annotations
+    from clinical_assets.dataset import sft_dataset
+    from clinical_assets.definitions import build_definitions
+
+    settings, instance = pipeline["settings"], pipeline["instance"]
+    batch = write_demo_batch(settings.landing_dir, "leaky_batch", count=3, seed=11, truth_dir=tmp_path)
+    records = [json.loads(line) for line in batch.path.read_text().splitlines()]
+    records[0]["text"] += "Visitor badge 482913 issued; seen again on the 12th.\n"
+    batch.path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    shutil.move(str(batch.labels_path), settings.annotations_dir / "leaky_batch.entities.jsonl")
+    instance.add_dynamic_partitions(landing_batches.name, ["leaky_batch"])
+
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("ingest_job")
+        .execute_in_process(instance=instance, partition_key="leaky_batch", raise_on_error=False)
+    )
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "residual_phi_scan"]
+    assert not evaluation.passed
+    metadata = json.dumps({k: str(v.value) for k, v in evaluation.metadata.items()})
+    assert "482913" not in metadata and "12th" not in metadata
+    assert "DIGIT_RUN" in metadata and "DATE" in metadata
+    leaky = ids.note_id(settings.hmac_secret, records[0]["record_id"])
+    clean = {ids.note_id(settings.hmac_secret, r["record_id"]) for r in records[1:]}
+    assert leaky in metadata and not clean & set(metadata.split('"'))
+
+    dg.materialize([annotations, sft_dataset], instance=instance, resources=build_resources(settings))
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        version, report = con.execute(
+            "SELECT dataset_version, report FROM datasets ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        parents = {
+            p
+            for (row,) in con.execute(
+                "SELECT parents FROM sft_examples WHERE dataset_version = ?", [version]
+            ).fetchall()
+            for p in json.loads(row)
+        }
+        flagged = con.execute("SELECT DISTINCT note_id FROM residual_phi_findings").fetchall()
+    assert json.loads(report)["notes_excluded_residual_phi"] == 1
+    assert flagged == [(leaky,)]
+    assert leaky not in parents and clean <= parents
