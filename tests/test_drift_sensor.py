@@ -2,13 +2,13 @@
 alerts, the run-failure alert sensor and `clinical retraining`, on a warehouse seeded directly (no training)."""
 
 import json
-import random
 import time
 import uuid
 import zlib
 
 import dagster as dg
 import pytest
+from drift_fixtures import CLINICAL_WORDS, OTHER_WORDS, fake_notes
 
 from clinical import drift, warehouse
 from clinical.cli import main
@@ -17,21 +17,7 @@ from resources.retraining import read_pause, write_pause
 from sensors import drift_sensor, run_failure_alert_sensor
 from sensors.drift import Gates, evaluate
 
-CLINICAL_WORDS = (
-    "patient presented with fever cough and dyspnea the chest radiograph showed bilateral infiltrates "
-    "laboratory tests revealed leukocytosis and elevated crp she was treated with ceftriaxone and "
-    "azithromycin blood cultures were negative the biopsy confirmed adenocarcinoma of the colon"
-).split()
-OTHER_WORDS = (
-    "the quarterly revenue of the company grew while investors bought shares in the new fund and the "
-    "board approved a dividend for stock holders after the merger with a software startup"
-).split()
 SECRET_TEXT = "Patient Zebulon Quuxley MRN 99812"
-
-
-def notes(words: list[str], n: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    return [" ".join(rng.choices(words, k=rng.randint(40, 80))) for _ in range(n)]
 
 
 class Env:
@@ -45,7 +31,7 @@ class Env:
         self.alerts_log = tmp_path / "alerts.log"
         self.cursor: str | None = None
         warehouse.initialize(self.warehouse.path, warehouse.WAREHOUSE_SCHEMA)
-        profile = drift.build_profile(notes(CLINICAL_WORDS, 200, seed=0))
+        profile = drift.build_profile(fake_notes(CLINICAL_WORDS, 200, seed=0))
         with warehouse.connect(self.warehouse.path) as con:
             warehouse.insert_rows(
                 con,
@@ -54,7 +40,7 @@ class Env:
             )
 
     def add_batch(self, batch: str, drifted: bool, n: int = 25) -> None:
-        texts = notes(OTHER_WORDS if drifted else CLINICAL_WORDS, n, seed=zlib.crc32(batch.encode()))
+        texts = fake_notes(OTHER_WORDS if drifted else CLINICAL_WORDS, n, seed=zlib.crc32(batch.encode()))
         rows = [
             {
                 "note_id": f"{batch}-{i}",
