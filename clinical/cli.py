@@ -5,7 +5,7 @@
     clinical deid eval --input ANNOTATED.jsonl
     clinical extract --model REF --input IN.jsonl --output OUT.jsonl
     clinical drift compare --reference REF.jsonl --batch BATCH.jsonl
-    clinical lineage trace REF [--format json|markdown]
+    clinical lineage trace REF [--format json|markdown|html]
     clinical lineage impacted (--patient-key K | --source-file F)
     clinical audit verify [--format text|json]
     clinical retraining pause --reason TEXT | resume | status
@@ -24,7 +24,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from clinical.records import FieldSpec, ReadResult, RecordFileError, read_records, write_jsonl
 
@@ -138,26 +137,6 @@ def cmd_drift(args: argparse.Namespace) -> int:
     return 1 if reference.rejected or batch.rejected else 0
 
 
-def _markdown(trace: dict[str, Any]) -> str:
-    lines = []
-    for artifact in trace.get("chain", []):
-        a = artifact
-        lines.append(f"- **{a['kind']}** `{a['artifact_id']}` sha256 `{a['sha256']}` run `{a['run_id']}`")
-    dataset = trace.get("dataset")
-    if dataset:
-        d = dataset
-        lines.append(f"- **dataset** `{d['dataset_version']}` ({d['examples']} examples, {d['patients']} patients)")
-        for f in dataset["source_files"]:
-            lines.append(f"  - source `{f['path']}` sha256 `{f['sha256']}` rows used: {f['rows_used']}")
-        for a in dataset["annotations"][:20]:
-            lines.append(f"  - annotation `{a['annotation_id']}` ({a['kind']}, {a['guideline_version']})")
-        for s in dataset["synthetic"]:
-            lines.append(f"  - synthetic generator {s['generator_version']} seed {s['seed']}: {s['notes']} notes")
-    for policy in trace.get("deidentification_policies", []):
-        lines.append(f"- **de-identification** {policy['policy']} fingerprint `{policy['policy_fingerprint']}`")
-    return "\n".join(lines)
-
-
 def cmd_lineage(args: argparse.Namespace) -> int:
     from clinical import lineage, warehouse
     from clinical.settings import Settings
@@ -171,7 +150,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
                 out = lineage.trace(con, args.ref)
             except LookupError as exc:
                 raise UsageError(str(exc)) from None
-            print(json.dumps(out, indent=2, default=str) if args.format == "json" else _markdown(out))
+            render = {"markdown": lineage.render_markdown, "html": lineage.render_html}.get(args.format)
+            print(render(out) if render else json.dumps(out, indent=2, default=str))
         else:
             out = lineage.impacted(con, patient_key=args.patient_key, source_file=args.source_file)
             print(json.dumps(out, indent=2, default=str))
@@ -287,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "ref", help="artifact id, sha256 (or 8+ character prefix), path, dataset version, or latest:<kind>"
     )
-    trace.add_argument("--format", choices=["json", "markdown"], default="json")
+    trace.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     trace.set_defaults(func=cmd_lineage)
     impacted = lin_sub.add_parser("impacted")
     group = impacted.add_mutually_exclusive_group(required=True)

@@ -234,3 +234,44 @@ def impacted(con: Any, patient_key: str | None = None, source_file: str | None =
 def _split_used(examples: list[dict[str, Any]], version: str) -> bool:
     """Whether the records reach a split that trains models (train or validation) in `version`."""
     return any(e["dataset_version"] == version and e["split"] in ("train", "validation") for e in examples)
+
+
+def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """The trace as (depth, what, detail) lines, shared by the Markdown and HTML renderings."""
+    items: list[tuple[int, str, str]] = []
+    for a in trace.get("chain", []):
+        items.append(
+            (0, a["kind"], f"{a['artifact_id']} sha256 {a['sha256']} code {a['code_version']} run {a['run_id']}")
+        )
+    dataset = trace.get("dataset")
+    if dataset:
+        detail = f"{dataset['dataset_version']} ({dataset['examples']} examples, {dataset['patients']} patients)"
+        items.append((0, "dataset", detail))
+        for f in dataset["source_files"]:
+            items.append((1, "source file", f"{f['path']} sha256 {f['sha256']} rows used: {f['rows_used']}"))
+        for a in dataset["annotations"]:
+            items.append((1, "annotation", f"{a['annotation_id']} ({a['kind']}, {a['guideline_version']})"))
+        for s in dataset["synthetic"]:
+            items.append((1, "synthetic", f"generator {s['generator_version']} seed {s['seed']}: {s['notes']} notes"))
+    for policy in trace.get("deidentification_policies", []):
+        items.append((0, "de-identification", f"{policy['policy']} fingerprint {policy['policy_fingerprint']}"))
+    return items
+
+
+def render_markdown(trace: dict[str, Any]) -> str:
+    return "\n".join(f"{'  ' * depth}- **{what}** `{detail}`" for depth, what, detail in report_items(trace))
+
+
+def render_html(trace: dict[str, Any]) -> str:
+    """A standalone HTML page of the trace (for an auditor's file); every value is escaped."""
+    from html import escape
+
+    rows = "\n".join(
+        f'<tr><td style="padding-left:{1 + 2 * depth}em">{escape(what)}</td><td><code>{escape(detail)}</code></td></tr>'
+        for depth, what, detail in report_items(trace)
+    )
+    title = escape(f"Lineage of {trace.get('artifact', {}).get('artifact_id', 'dataset')}")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<h1>{title}</h1><table>{rows}</table></body></html>\n"
+    )

@@ -271,3 +271,25 @@ def test_residual_phi_scan_blocks_a_leaky_batch_and_sft_dataset_leaves_it_out(pi
     assert json.loads(report)["notes_excluded_residual_phi"] == 1
     assert flagged == [(leaky,)]
     assert leaky not in parents and clean <= parents
+
+
+def test_lineage_reports_hold_no_phi_in_any_format(pipeline) -> None:
+    settings = pipeline["settings"]
+    truth = [json.loads(line) for line in pipeline["inputs"]["phi_truth"].read_text().splitlines()]
+    secrets = {s["value"] for row in truth for s in row["spans"] if len(s["value"]) >= 4}
+    secrets |= {row["record_id"] for row in truth}
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        trace = lineage.trace(con, "latest:bento")
+        impact = lineage.impacted(con, source_file=str(pipeline["inputs"]["landing"]))
+    reports = {
+        "json": json.dumps(trace, default=str) + json.dumps(impact, default=str),
+        "markdown": lineage.render_markdown(trace),
+        "html": lineage.render_html(trace),
+    }
+    landing_sha = ids.sha256_file(pipeline["inputs"]["landing"])
+    for name, text in reports.items():
+        assert landing_sha in text, f"{name} report does not reach the source file"
+        leaked = [v for v in secrets if v in text]
+        assert not leaked, f"{len(leaked)} PHI value(s) in the {name} lineage report"
+    assert [a["kind"] for a in trace["chain"]][:2] == ["bento", "merged_model"]
+    assert "<script" not in reports["html"]
