@@ -240,9 +240,8 @@ def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
     """The trace as (depth, what, detail) lines, shared by the Markdown and HTML renderings."""
     items: list[tuple[int, str, str]] = []
     for a in trace.get("chain", []):
-        items.append(
-            (0, a["kind"], f"{a['artifact_id']} sha256 {a['sha256']} code {a['code_version']} run {a['run_id']}")
-        )
+        digest = f" sha256 {a['sha256']}" if a["sha256"] else ""
+        items.append((0, a["kind"], f"{a['artifact_id']}{digest} code {a['code_version']} run {a['run_id']}"))
     dataset = trace.get("dataset")
     if dataset:
         detail = f"{dataset['dataset_version']} ({dataset['examples']} examples, {dataset['patients']} patients)"
