@@ -9,6 +9,7 @@
     clinical lineage impacted (--patient-key K | --source-file F)
     clinical audit verify [--format text|json]
     clinical retraining pause --reason TEXT | resume | status
+    clinical release keygen --out DIR | sign | promote MANIFEST | rollback | status
     clinical demo
 
 Input lines are `{"id": str, "text": str}`. A bad line is reported on stderr as one line naming the
@@ -237,6 +238,70 @@ def cmd_retraining(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release_audit_hook(warehouse_path: Path) -> object:
+    """Append release events to the warehouse's hash-chained audit trail (tag and manifest hash only)."""
+    from clinical import audit, warehouse
+
+    def hook(event_type: str, payload: dict[str, object]) -> None:
+        warehouse.initialize(warehouse_path, warehouse.WAREHOUSE_SCHEMA)
+        with warehouse.connect(warehouse_path) as con:
+            audit.record(con, audit.anchor_path(warehouse_path), event_type, payload)
+
+    return hook
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from clinical.serving import release
+    from clinical.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        if args.release_cmd == "keygen":
+            private_path, public_path = release.generate_keypair(args.out)
+            public_key = release.load_public_key(public_path)
+            print(
+                json.dumps(
+                    {
+                        "private_key": str(private_path),
+                        "public_key": str(public_path),
+                        "key_fingerprint": release.public_key_fingerprint(public_key),
+                    },
+                    sort_keys=True,
+                )
+            )
+            return 0
+        if args.release_cmd == "sign":
+            manifest = json.loads(Path(args.manifest).read_text())
+            signed = release.sign_manifest(manifest, release.load_private_key(args.key))
+            Path(args.output).write_text(json.dumps(signed, indent=2, sort_keys=True))
+            print(json.dumps({"signed": args.output, "manifest_sha256": release.manifest_sha256(manifest)}))
+            return 0
+        key_path = Path(args.public_key) if args.public_key else settings.release_public_key
+        public_key = release.load_public_key(key_path) if key_path else None
+        registry = release.ReleaseRegistry(settings.releases_dir or settings.home / "releases")
+        if args.release_cmd == "status":
+            print(json.dumps(registry.status(public_key), indent=2, sort_keys=True))
+            return 0
+        if public_key is None:
+            raise UsageError("no release public key: set CLINICAL_RELEASE_PUBLIC_KEY or pass --public-key")
+        hook = _release_audit_hook(settings.warehouse_path)
+        if args.release_cmd == "promote":
+            try:
+                signed = json.loads(Path(args.manifest).read_text())
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{args.manifest}: not a readable JSON file ({type(exc).__name__})") from None
+            out = registry.promote(signed, public_key, audit=hook)
+        else:
+            out = registry.rollback(public_key, audit=hook)
+        print(json.dumps(out, sort_keys=True))
+        return 0
+    except release.ReleaseVerificationError as exc:
+        print(f"clinical: release refused: {exc}", file=sys.stderr)
+        return 1
+    except (release.ReleaseError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clinical", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
     retraining_sub.add_parser("resume", help="remove the pause; held drifted batches are requested on the next tick")
     retraining_sub.add_parser("status", help="pause state and the retraining policy in force")
     retraining.set_defaults(func=cmd_retraining)
+
+    rel = sub.add_parser("release", help="signed release manifests: keygen, sign, promote, rollback, status")
+    rel_sub = rel.add_subparsers(dest="release_cmd", required=True)
+    keygen = rel_sub.add_parser("keygen", help="new ed25519 signing key pair (private key 0600)")
+    keygen.add_argument("--out", required=True, help="folder for release_signing.key and release_signing.pub")
+    sign = rel_sub.add_parser("sign", help="sign a release manifest JSON with the private key")
+    sign.add_argument("manifest")
+    sign.add_argument("--key", required=True, help="private key PEM (mode 0600)")
+    sign.add_argument("--output", required=True)
+    promote = rel_sub.add_parser("promote", help="verify a signed manifest and make it the active release")
+    promote.add_argument("manifest")
+    rollback = rel_sub.add_parser("rollback", help="switch back to the previous verified release")
+    rel_status = rel_sub.add_parser("status", help="the active release and the earlier ones")
+    for p in (promote, rollback, rel_status):
+        p.add_argument("--public-key", help="public key PEM (default: CLINICAL_RELEASE_PUBLIC_KEY)")
+    rel.set_defaults(func=cmd_release)
 
     demo = sub.add_parser("demo", help="generate the demo batch and materialize the whole graph")
     demo.set_defaults(func=cmd_demo)

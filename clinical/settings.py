@@ -14,6 +14,8 @@
 | CLINICAL_DRIFT_CONSECUTIVE_BATCHES | 1 | drifted batches in a row before the drift sensor requests retraining |
 | CLINICAL_RETRAIN_MIN_INTERVAL_MINUTES | 60 | minutes from a training_job run's start to the next drift request |
 | CLINICAL_DRIFT_THRESHOLD | unset (0.12) | override of the drift threshold (token JSD) the drift sensor uses |
+| CLINICAL_RELEASES_DIR | $CLINICAL_HOME/releases | release registry: signed manifests and the `active` pointer |
+| CLINICAL_RELEASE_PUBLIC_KEY | unset | ed25519 public key (PEM) that promote/rollback verify releases with |
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class Settings:
     drift_consecutive_batches: int = 1
     retrain_min_interval_minutes: float = 60.0
     drift_threshold: float | None = None
+    releases_dir: Path | None = None
+    release_public_key: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,4 +84,8 @@ class Settings:
             drift_consecutive_batches=int(env.get("CLINICAL_DRIFT_CONSECUTIVE_BATCHES") or 1),
             retrain_min_interval_minutes=float(env.get("CLINICAL_RETRAIN_MIN_INTERVAL_MINUTES") or 60.0),
             drift_threshold=float(env["CLINICAL_DRIFT_THRESHOLD"]) if env.get("CLINICAL_DRIFT_THRESHOLD") else None,
+            releases_dir=Path(env.get("CLINICAL_RELEASES_DIR") or home / "releases"),
+            release_public_key=Path(env["CLINICAL_RELEASE_PUBLIC_KEY"])
+            if env.get("CLINICAL_RELEASE_PUBLIC_KEY")
+            else None,
         )

@@ -156,6 +156,9 @@ def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehous
             "model_tag": str(result.model_tag),
             "path": dg.MetadataValue.path(str(result.path)),
             "adapter_version": adapter_version,
-            "serve": dg.MetadataValue.md(f"`BENTOML_HOME={bentoml_store.home} bentoml serve {result.tag}`"),
+            "serve": dg.MetadataValue.md(
+                f"`CLINICAL_SERVICE_TOKEN_FILE=<0600 token file> BENTOML_HOME={bentoml_store.home} "
+                f"bentoml serve {result.tag}` (the service refuses to start without a bearer token)"
+            ),
         }
     )

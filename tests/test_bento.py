@@ -21,13 +21,18 @@ from bentoml.exceptions import InvalidArgument
 
 from clinical.serving.bento import BentoBuildResult, build_bento, save_model_to_store
 from clinical.serving.service import (
+    AuthConfigError,
     ModelLocation,
+    bearer_token_matches,
     extraction_response,
     max_text_chars,
+    resolve_auth,
     resolve_model_location,
     validate_text,
 )
 
+TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SYNTHETIC_NOTE = "Started metformin 500 mg twice daily for type 2 diabetes. HbA1c 8.1 %."
 
 
@@ -96,6 +101,37 @@ def test_model_location_from_env_or_clear_error(tmp_path: Path):
         resolve_model_location({})
 
 
+# --- authentication ------------------------------------------------------------------------------
+
+
+def test_token_from_env_or_file_and_refusal_without_one(tmp_path: Path):
+    assert resolve_auth({"CLINICAL_SERVICE_TOKEN": TOKEN}).token == TOKEN
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN + "\n")
+    secret.chmod(0o600)
+    assert resolve_auth({"CLINICAL_SERVICE_TOKEN_FILE": str(secret)}).token == TOKEN
+    assert TOKEN not in repr(resolve_auth({"CLINICAL_SERVICE_TOKEN": TOKEN}))
+    with pytest.raises(AuthConfigError, match="refusing to start without authentication"):
+        resolve_auth({})
+    with pytest.raises(AuthConfigError, match="not both"):
+        resolve_auth({"CLINICAL_SERVICE_TOKEN": TOKEN, "CLINICAL_SERVICE_TOKEN_FILE": str(secret)})
+    with pytest.raises(AuthConfigError, match="cannot be read"):
+        resolve_auth({"CLINICAL_SERVICE_TOKEN_FILE": str(tmp_path / "missing")})
+    with pytest.raises(AuthConfigError, match="at least 16") as caught:
+        resolve_auth({"CLINICAL_SERVICE_TOKEN": "short"})
+    assert "short" not in str(caught.value)
+    assert resolve_auth({"CLINICAL_SERVICE_ALLOW_NO_AUTH": "1"}).token is None
+    with pytest.raises(AuthConfigError, match="production"):
+        resolve_auth({"CLINICAL_SERVICE_ALLOW_NO_AUTH": "1", "CLINICAL_ENV": "production"})
+
+
+def test_bearer_header_check():
+    assert bearer_token_matches(f"Bearer {TOKEN}", TOKEN)
+    assert bearer_token_matches(f"bearer {TOKEN}", TOKEN)
+    for header in (None, "", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer ", f"Bearer {TOKEN[:-1]}"):
+        assert not bearer_token_matches(header, TOKEN)
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """The service's ASGI app with a fake extractor; built once, since BentoML registers its
@@ -109,7 +145,9 @@ def client(tmp_path_factory):
         mp.setitem(sys.modules, "clinical.modeling.extract", types.SimpleNamespace(Extractor=FakeExtractor))
         mp.setenv("CLINICAL_MODEL_DIR", str(model_dir))
         mp.setenv("CLINICAL_MAX_TEXT_CHARS", "200")
-        with TestClient(ClinicalExtractionService.to_asgi()) as test_client:
+        mp.setenv("CLINICAL_SERVICE_TOKEN", TOKEN)
+        mp.delenv("CLINICAL_SERVICE_TOKEN_FILE", raising=False)
+        with TestClient(ClinicalExtractionService.to_asgi(), headers=AUTH) as test_client:
             assert FakeExtractor.loaded_from == str(model_dir)
             yield test_client
 
@@ -125,6 +163,31 @@ def test_http_layer_in_process(client):
     assert client.post("/extract", json={"text": "y" * 201}).status_code == 413
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
+
+
+def test_extract_needs_the_bearer_token(client, caplog):
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": TOKEN},
+    ):
+        refused = client.post("/extract", json={"text": SYNTHETIC_NOTE}, headers=headers)
+        assert refused.status_code == 401, headers
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert "metformin" not in refused.text
+    # Without any header the body is not even parsed: 401, not 400; the probes stay open.
+    saved = client.headers.pop("Authorization")
+    try:
+        assert client.post("/extract", json={"text": SYNTHETIC_NOTE}).status_code == 401
+        assert client.post("/extract", json={"note": 1}).status_code == 401
+        # /metrics is open too; the real-serve test checks it (in process it waits on the
+        # multiprocess Prometheus set-up that only `bentoml serve` does).
+        for path in ("/healthz", "/readyz", "/livez"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        client.headers["Authorization"] = saved
+    assert TOKEN not in caplog.text
+    assert SYNTHETIC_NOTE not in caplog.text
 
 
 SECRET = "Jane Roe MRN 4711 seen today"
@@ -241,9 +304,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _post(url: str, payload: dict) -> tuple[int, dict]:
+def _post(url: str, payload: dict, headers: dict | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **(AUTH if headers is None else headers)},
     )
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
@@ -258,8 +323,17 @@ def test_bentoml_serve_of_the_built_bento(built, tmp_path: Path):
     port = _free_port()
     bentoml_cli = Path(sys.executable).with_name("bentoml")
     log = (tmp_path / "serve.log").open("w")
-    env = {**_bentoml_env(home), "CLINICAL_MAX_TEXT_CHARS": "2000", "CLINICAL_MAX_NEW_TOKENS": "32"}
-    env.pop("CLINICAL_MODEL_DIR", None)
+    token_file = tmp_path / "service.token"
+    token_file.write_text(TOKEN)
+    token_file.chmod(0o600)
+    env = {
+        **_bentoml_env(home),
+        "CLINICAL_MAX_TEXT_CHARS": "2000",
+        "CLINICAL_MAX_NEW_TOKENS": "32",
+        "CLINICAL_SERVICE_TOKEN_FILE": str(token_file),
+    }
+    for name in ("CLINICAL_MODEL_DIR", "CLINICAL_SERVICE_TOKEN", "CLINICAL_SERVICE_ALLOW_NO_AUTH"):
+        env.pop(name, None)
     proc = subprocess.Popen(
         [str(bentoml_cli), "serve", result.tag, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -288,9 +362,14 @@ def test_bentoml_serve_of_the_built_bento(built, tmp_path: Path):
         assert body["model"]["tag"] == model_tag and body["model"]["source"] == "bento"
         assert _post(f"{base}/extract", {"text": ""})[0] == 400
         assert _post(f"{base}/extract", {"text": "z" * 2001})[0] == 413
+        assert _post(f"{base}/extract", {"text": SYNTHETIC_NOTE}, headers={})[0] == 401
+        wrong = {"Authorization": "Bearer not-the-token-0123456789"}
+        assert _post(f"{base}/extract", {"text": SYNTHETIC_NOTE}, headers=wrong)[0] == 401
         with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
             assert b"bentoml_service_request" in response.read()
-        assert SYNTHETIC_NOTE not in (tmp_path / "serve.log").read_text()
+        served_log = (tmp_path / "serve.log").read_text()
+        assert SYNTHETIC_NOTE not in served_log
+        assert TOKEN not in served_log
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
