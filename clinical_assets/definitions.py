@@ -4,6 +4,8 @@
 workspace.yaml). Paths and secrets come from the environment through `clinical.settings`.
 """
 
+import os
+
 import dagster as dg
 
 from clinical.settings import Settings
@@ -46,6 +48,12 @@ ASSETS = [
 ]
 
 
+def from_env_if_same(value: str | None, variable: str) -> str | dg.EnvVar | None:
+    """A secret that came from the environment is passed as dg.EnvVar, so the Dagster UI shows the
+    variable's name in the resource config, never its value."""
+    return dg.EnvVar(variable) if value and os.environ.get(variable) == value else value
+
+
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """Resources for one deployment's settings (tests pass their own temporary settings)."""
     return {
@@ -55,7 +63,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             brat_dirs=list(settings.brat_dirs),
         ),
         "warehouse": Warehouse(path=str(settings.warehouse_path), restricted_path=str(settings.restricted_path)),
-        "identity": PatientIdentity(hmac_secret=settings.hmac_secret, environment=settings.environment),
+        "identity": PatientIdentity(
+            hmac_secret=from_env_if_same(settings.hmac_secret, "CLINICAL_HMAC_SECRET"), environment=settings.environment
+        ),
         "deid_policy": DeidPolicyResource(),
         "base_models": BaseModelRegistry(
             spec=settings.base_model, cache_dir=str(settings.artifacts_dir / "base_models")
@@ -63,7 +73,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "artifacts": ArtifactStore(root=str(settings.artifacts_dir)),
         "bentoml_store": BentoStore(home=str(settings.bentoml_home)),
         "alerting": Alerting(
-            webhook_url=settings.alert_webhook_url,
+            webhook_url=from_env_if_same(settings.alert_webhook_url, "CLINICAL_ALERT_WEBHOOK_URL"),
             log_path=str(settings.alerts_log or settings.home / "alerts.log"),
         ),
         "retraining_policy": RetrainingPolicy(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from clinical.settings import Settings
@@ -74,3 +76,24 @@ def test_dagster_cli_validates_the_code_location(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_secrets_from_the_environment_reach_the_ui_only_as_variable_names(tmp_path, monkeypatch) -> None:
+    from clinical_assets.definitions import build_resources
+
+    secret = "a-hospital-secret-0123456789"
+    monkeypatch.setenv("CLINICAL_HMAC_SECRET", secret)
+    monkeypatch.setenv("CLINICAL_ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook-token-xyz")
+    resources = build_resources(Settings.from_env({"CLINICAL_HOME": str(tmp_path), **dict(os.environ)}))
+    identity, alerting = resources["identity"], resources["alerting"]
+    assert isinstance(identity.hmac_secret, dg.EnvVar) and isinstance(alerting.webhook_url, dg.EnvVar)
+    assert secret not in repr(identity.hmac_secret) and "hook-token" not in repr(alerting.webhook_url)
+    assert identity.process_config_and_initialize().secret() == secret
+
+
+def test_a_secret_given_directly_is_kept_as_is(tmp_path, monkeypatch) -> None:
+    from clinical_assets.definitions import build_resources
+
+    monkeypatch.delenv("CLINICAL_HMAC_SECRET", raising=False)
+    resources = build_resources(Settings.from_env({"CLINICAL_HOME": str(tmp_path), "CLINICAL_HMAC_SECRET": "x" * 20}))
+    assert resources["identity"].secret() == "x" * 20
