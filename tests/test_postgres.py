@@ -17,9 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster_dev_server import DagsterDev
 
 from clinical.demo_batch import write_demo_batch
 from clinical.settings import Settings
@@ -183,62 +181,6 @@ def test_no_phi_in_the_postgres_instance(ingested, pg_database) -> None:
     assert not leaked, f"{len(leaked)} PHI value(s) stored in the Dagster instance"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class DagsterDev:
-    """`dagster dev` (webserver + daemon) in its own process group, so SIGTERM reaches every child."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(
-            [str(PROJECT_ROOT / ".venv" / "bin" / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"dagster dev exited with {self.proc.returncode}"
-            try:
-                with urllib.request.urlopen(f"{self.url}/server_info", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"dagster dev did not answer on {self.url} within {timeout_s} s")
-
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            out = json.loads(response.read())
-        assert "errors" not in out, out["errors"]
-        return out["data"]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-
 def _sensor_ticks(pg_database: str) -> list[tuple[int, str]]:
     """(id, status) of the sensor's ticks, read from PostgreSQL's job_ticks table."""
     rows = _query(pg_database, "SELECT id, status, tick_body FROM job_ticks WHERE type = 'SENSOR' ORDER BY id")
@@ -281,7 +223,7 @@ def test_materializations_and_sensor_ticks_survive_a_webserver_restart(
     log = tmp_path / "dagster_dev.log"
     server = DagsterDev(env, log)
     try:
-        server.wait_ready()
+        server.wait_ready(timeout_s=60.0)
         deadline = time.monotonic() + 60
         while not _sensor_ticks(pg_database):
             assert time.monotonic() < deadline, (
@@ -298,7 +240,7 @@ def test_materializations_and_sensor_ticks_survive_a_webserver_restart(
 
     server = DagsterDev(env, log)
     try:
-        server.wait_ready()
+        server.wait_ready(timeout_s=60.0)
         run = server.graphql(RUN_QUERY, {"runId": ingested["run_id"]})["runOrError"]
         assert run == {"__typename": "Run", "status": "SUCCESS", "jobName": "ingest_job"}
         for asset in ("raw_notes", "deidentified_notes"):
