@@ -16,6 +16,11 @@
 | CLINICAL_DRIFT_THRESHOLD | unset (0.12) | override of the drift threshold (token JSD) the drift sensor uses |
 | CLINICAL_RELEASES_DIR | $CLINICAL_HOME/releases | release registry: signed manifests and the `active` pointer |
 | CLINICAL_RELEASE_PUBLIC_KEY | unset | ed25519 public key (PEM) that promote/rollback verify releases with |
+| CLINICAL_IRB_PROTOCOL | unset | IRB protocol id the data are used under (recorded in lineage and model cards) |
+| CLINICAL_IRB_BODY | unset | the approving body (IRB / ethics committee) |
+| CLINICAL_DUA_ID | unset | data use agreement id |
+| CLINICAL_DUA_EXPIRES | unset | expiry of the approval / agreement, ISO date (YYYY-MM-DD) |
+| CLINICAL_REVOCATIONS_DIR | $CLINICAL_HOME/revocations | consent revocation CSVs the consent sensor watches |
 """
 
 from __future__ import annotations
@@ -55,6 +60,23 @@ class Settings:
     drift_threshold: float | None = None
     releases_dir: Path | None = None
     release_public_key: Path | None = None
+    irb_protocol: str | None = None
+    irb_body: str | None = None
+    dua_id: str | None = None
+    dua_expires: str | None = None
+    revocations_dir: Path | None = None
+
+    def data_use(self) -> dict[str, str | None]:
+        """The IRB / data-use fields recorded in lineage (datasets, adapters) and model cards.
+
+        Keys: irb_protocol_id, irb_body, dua_id, dua_expires (ISO date); None where unset.
+        """
+        return {
+            "irb_protocol_id": self.irb_protocol,
+            "irb_body": self.irb_body,
+            "dua_id": self.dua_id,
+            "dua_expires": self.dua_expires,
+        }
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,4 +110,21 @@ class Settings:
             release_public_key=Path(env["CLINICAL_RELEASE_PUBLIC_KEY"])
             if env.get("CLINICAL_RELEASE_PUBLIC_KEY")
             else None,
+            irb_protocol=env.get("CLINICAL_IRB_PROTOCOL") or None,
+            irb_body=env.get("CLINICAL_IRB_BODY") or None,
+            dua_id=env.get("CLINICAL_DUA_ID") or None,
+            dua_expires=_iso_date(env.get("CLINICAL_DUA_EXPIRES"), "CLINICAL_DUA_EXPIRES"),
+            revocations_dir=Path(env.get("CLINICAL_REVOCATIONS_DIR") or home / "revocations"),
         )
+
+
+def _iso_date(value: str | None, variable: str) -> str | None:
+    """`value` as an ISO date (YYYY-MM-DD), None when unset; a clear error naming `variable` otherwise."""
+    if not value:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"{variable} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
