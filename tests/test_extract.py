@@ -3,12 +3,14 @@ and one slow test on the real SmolLM2: convert, train 2 steps, extract."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from modeling_fixtures import HAS_SMOLLM2, sft_records, tiny_adapter, tiny_base  # noqa: F401  (fixtures)
 
-from clinical.modeling.extract import ExtractionResult, Extractor
+from clinical.modeling.extract import ExtractionResult, Extractor, prompt_messages
+from clinical.schema import chat_messages, target_json
 
 NOTE = "Zyloprim 300 mg started for gout flare."
 
@@ -70,3 +72,42 @@ def test_smollm2_convert_train_extract(tmp_path_factory):
     extractor = Extractor.load(trained.adapter_dir, max_new_tokens=48)
     result = extractor.extract("Started metformin 500 mg PO BID for type 2 diabetes.")
     assert isinstance(result, ExtractionResult) and result.output_tokens > 0
+
+
+SHOTS = [
+    {"text": "Aspirin 81 mg daily.", "entities": [{"type": "medication", "text": "Aspirin", "dose": "81 mg"}]},
+    {"text": "No fever.", "entities": [{"type": "condition", "text": "fever", "negated": True}]},
+]
+
+
+def test_prompt_messages_put_examples_between_system_and_note():
+    messages = prompt_messages(NOTE, SHOTS)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[0] == chat_messages(NOTE)[0] and messages[-1] == chat_messages(NOTE)[-1]
+    assert messages[1]["content"] == SHOTS[0]["text"]
+    assert messages[2]["content"] == target_json(SHOTS[0]["entities"])
+    assert json.loads(messages[4]["content"]) == {"entities": [{"type": "condition", "text": "fever", "negated": True}]}
+    assert prompt_messages(NOTE, None) == prompt_messages(NOTE, []) == chat_messages(NOTE)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ({"text": "", "entities": []}, "example 1: needs a non-empty string 'text'"),
+        ({"text": "x", "entities": "aspirin"}, "example 1: 'entities' must be a list"),
+        ({"text": "x", "entities": [{"type": "drug", "text": "x"}]}, "example 1: entity type"),
+    ],
+)
+def test_prompt_messages_reject_malformed_examples(bad, match):
+    with pytest.raises(ValueError, match=match):
+        prompt_messages(NOTE, [SHOTS[0], bad])
+
+
+def test_few_shot_examples_reach_the_model(tiny_base):  # noqa: F811
+    extractor = Extractor.load(tiny_base.path, max_new_tokens=6)
+    zero = extractor.extract(NOTE)
+    few = extractor.extract(NOTE, examples=SHOTS)
+    _check_result(few, 6)
+    assert few.prompt_tokens > zero.prompt_tokens + 10
+    many = extractor.extract_many([NOTE, NOTE], examples=SHOTS)
+    assert [r.raw_output for r in many] == [few.raw_output] * 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import torch
 from clinical.ids import sha256_file
 from clinical.modeling.base_model import weights_sha256
 from clinical.parsing import parse_model_output
-from clinical.schema import chat_messages
+from clinical.schema import SchemaError, chat_messages
 
 # Small models fall into "lesion", "lesion", ... loops under plain greedy decoding (see
 # ENVIRONMENT.md, LoRA probe); 1.15 broke those loops without hurting the JSON syntax.
@@ -30,7 +31,8 @@ class ExtractionResult:
     """entities: schema-valid entities; valid_json: the reply was complete target JSON;
     raw_output: the generated reply (contains note-derived text: do not log it);
     latency_s: wall time of prompt + generation + parsing; salvaged: entities recovered from
-    invalid JSON; output_tokens: generated tokens."""
+    invalid JSON; output_tokens: generated tokens; prompt_tokens: tokens of the prompt (few-shot
+    examples included)."""
 
     entities: list[dict[str, Any]]
     valid_json: bool
@@ -38,9 +40,34 @@ class ExtractionResult:
     latency_s: float
     salvaged: int = 0
     output_tokens: int = 0
+    prompt_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def prompt_messages(text: str, examples: Sequence[dict[str, Any]] | None = None) -> list[dict[str, str]]:
+    """The chat prompt for one note: system prompt, then each few-shot example as a user turn (its
+    text) and an assistant turn (its entities as the compact target JSON), then the note.
+
+    examples: `{"text": str, "entities": list}` dicts; raises ValueError naming the example index if
+        one is malformed (the message never contains the example's text).
+    """
+    if not examples:
+        return chat_messages(text)
+    shots: list[dict[str, str]] = []
+    for i, example in enumerate(examples):
+        if not isinstance(example, dict) or not isinstance(example.get("text"), str) or not example["text"].strip():
+            raise ValueError(f"few-shot example {i}: needs a non-empty string 'text'")
+        if not isinstance(example.get("entities"), list):
+            raise ValueError(f"few-shot example {i}: 'entities' must be a list")
+        try:
+            shot = chat_messages(example["text"], example["entities"])
+        except SchemaError as exc:
+            raise ValueError(f"few-shot example {i}: {exc}") from None
+        shots.extend(shot[1:])
+    messages = chat_messages(text)
+    return [messages[0], *shots, *messages[1:]]
 
 
 class Extractor:
@@ -115,13 +142,21 @@ class Extractor:
         }
         return cls(model, tokenizer, max_new_tokens, device, model_info)
 
-    def extract(self, text: str) -> ExtractionResult:
-        """Entities of one note; text is the (de-identified) note."""
+    def extract(self, text: str, examples: Sequence[dict[str, Any]] | None = None) -> ExtractionResult:
+        """Entities of one note; text is the (de-identified) note.
+
+        examples: optional few-shot demonstrations, each `{"text": str, "entities": list}`; they are
+            placed after the system prompt as alternating user/assistant turns (see prompt_messages).
+        """
         from transformers import GenerationConfig
 
         start = time.perf_counter()
         encoded = self.tokenizer.apply_chat_template(
-            chat_messages(text), add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+            prompt_messages(text, examples),
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
         )
         input_ids = encoded["input_ids"].to(self.device)
         attention_mask = encoded["attention_mask"].to(self.device)
@@ -146,8 +181,12 @@ class Extractor:
             latency_s=time.perf_counter() - start,
             salvaged=parsed.salvaged,
             output_tokens=int(new_tokens.numel()),
+            prompt_tokens=int(input_ids.shape[1]),
         )
 
-    def extract_many(self, texts: list[str]) -> list[ExtractionResult]:
-        """Entities of each note, in order (one at a time: batching helps little on CPU)."""
-        return [self.extract(text) for text in texts]
+    def extract_many(
+        self, texts: list[str], examples: Sequence[dict[str, Any]] | None = None
+    ) -> list[ExtractionResult]:
+        """Entities of each note, in order (one at a time: batching helps little on CPU); the same
+        few-shot `examples` (see extract) precede every note."""
+        return [self.extract(text, examples) for text in texts]
