@@ -16,6 +16,7 @@
 | CLINICAL_DRIFT_THRESHOLD | unset (0.12) | override of the drift threshold (token JSD) the drift sensor uses |
 | CLINICAL_RELEASES_DIR | $CLINICAL_HOME/releases | release registry: signed manifests and the `active` pointer |
 | CLINICAL_RELEASE_PUBLIC_KEY | unset | ed25519 public key (PEM) that promote/rollback verify releases with |
+| CLINICAL_SERVING_MONITOR_DIR | $CLINICAL_HOME/monitoring/requests | per-request serving statistics (JSONL files) |
 | CLINICAL_IRB_PROTOCOL | unset | IRB protocol id the data are used under (recorded in lineage and model cards) |
 | CLINICAL_IRB_BODY | unset | the approving body (IRB / ethics committee) |
 | CLINICAL_DUA_ID | unset | data use agreement id |
@@ -60,6 +61,7 @@ class Settings:
     drift_threshold: float | None = None
     releases_dir: Path | None = None
     release_public_key: Path | None = None
+    serving_monitor_dir: Path | None = None
     irb_protocol: str | None = None
     irb_body: str | None = None
     dua_id: str | None = None
@@ -110,6 +112,7 @@ class Settings:
             release_public_key=Path(env["CLINICAL_RELEASE_PUBLIC_KEY"])
             if env.get("CLINICAL_RELEASE_PUBLIC_KEY")
             else None,
+            serving_monitor_dir=Path(env.get("CLINICAL_SERVING_MONITOR_DIR") or home / "monitoring" / "requests"),
             irb_protocol=env.get("CLINICAL_IRB_PROTOCOL") or None,
             irb_body=env.get("CLINICAL_IRB_BODY") or None,
             dua_id=env.get("CLINICAL_DUA_ID") or None,

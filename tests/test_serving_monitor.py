@@ -1,0 +1,122 @@
+"""The serving monitor store: records without text, concurrent appends, windows and summaries."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import UTC, datetime
+
+from clinical.serving import monitor
+
+NOTE = "Patient Zebulon Quuxley MRN 99812 was given metformin"
+T0 = datetime(2026, 11, 27, 23, 59, 35, tzinfo=UTC).timestamp()
+
+
+def test_record_holds_statistics_and_never_text(tmp_path) -> None:
+    entities = [
+        {"type": "medication", "text": "metformin"},
+        {"type": "condition", "text": "Zebulon syndrome"},
+        {"type": "made-up", "text": "x"},
+    ]
+    record = monitor.record_request(
+        text_chars=len(NOTE),
+        latency_ms=123.4567,
+        status=200,
+        entities=entities,
+        valid_json=True,
+        release="rel-2026-11-27",
+        model_version="clinical_extractor:abc123",
+        directory=tmp_path,
+        now=T0,
+    )
+    assert record["entity_counts"] == {"condition": 1, "medication": 1, "other": 1}
+    assert record["n_entities"] == 3 and record["text_chars"] == len(NOTE) and record["latency_ms"] == 123.457
+    [path] = list(tmp_path.iterdir())
+    assert path.name == "requests-2026-11-27.jsonl"
+    stored = path.read_text()
+    assert "metformin" not in stored and "Zebulon" not in stored
+    assert json.loads(stored) == record
+
+
+def test_free_text_in_identifier_fields_is_not_stored(tmp_path) -> None:
+    record = monitor.record_request(
+        text_chars=10,
+        latency_ms=1,
+        status=500,
+        error_class="ValueError: Patient Zebulon Quuxley",
+        release="ok.release-1",
+        model_version="model with spaces",
+        directory=tmp_path,
+        now=T0,
+    )
+    assert record["error_class"] == "invalid" and record["model_version"] == "invalid"
+    assert record["release"] == "ok.release-1" and record["valid_json"] is None
+    assert "Zebulon" not in "".join(p.read_text() for p in tmp_path.iterdir())
+
+
+def test_unwritable_store_returns_none_and_does_not_raise(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert monitor.record_request(text_chars=1, latency_ms=1, status=200, directory=blocker / "sub") is None
+
+
+def _append_many(args) -> None:
+    directory, worker = args
+    for i in range(200):
+        monitor.record_request(
+            text_chars=i, latency_ms=worker, status=200, entities=[{"type": "procedure"}] * 3, directory=directory
+        )
+
+
+def test_concurrent_processes_append_whole_lines(tmp_path) -> None:
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_append_many, [(str(tmp_path), w) for w in range(4)])
+    log = monitor.read_requests(tmp_path)
+    assert len(log.records) == 800 and log.skipped == 0
+
+
+def test_read_window_skips_bad_lines_and_other_days(tmp_path) -> None:
+    for k in range(5):
+        monitor.record_request(text_chars=100, latency_ms=10 * k, status=200, directory=tmp_path, now=T0 + 10 * k)
+    # crosses midnight: the last two land in the next day's file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests-2026-11-27.jsonl", "requests-2026-11-28.jsonl"]
+    with (tmp_path / "requests-2026-11-27.jsonl").open("a") as fh:
+        fh.write('{"half a line\n[1, 2]\n')
+    monitor.record_request(text_chars=1, latency_ms=1, status=200, directory=tmp_path, now=T0 - 86400 * 3)
+    log = monitor.read_requests(tmp_path, since=T0 + 5, until=T0 + 35)
+    assert [r["ts"] for r in log.records] == [T0 + 10, T0 + 20, T0 + 30]
+    assert log.skipped == 2 and log.files == 2
+    assert monitor.read_requests(tmp_path / "missing").records == []
+
+
+def test_summary_rates(tmp_path) -> None:
+    def rec(status, valid, entities, error=None, latency=10.0):
+        return monitor.build_record(
+            text_chars=50, latency_ms=latency, status=status, entities=entities, valid_json=valid, error_class=error
+        )
+
+    records = [
+        rec(200, True, [{"type": "medication"}] * 3 + [{"type": "condition"}]),
+        rec(200, False, []),
+        rec(200, True, [{"type": "condition"}] * 4, latency=100.0),
+        rec(500, None, [], "RuntimeError"),
+        rec(413, None, [], "InvalidArgument"),
+    ]
+    summary = monitor.summarize(records)
+    assert summary["requests"] == 5 and summary["successful"] == 3
+    assert summary["error_rate"] == 0.2 and summary["client_error_rate"] == 0.2
+    assert summary["invalid_json_rate"] == 1 / 3
+    assert summary["entity_counts"] == {"condition": 5, "medication": 3}
+    assert summary["entity_type_rates"] == {"condition": 5 / 8, "medication": 3 / 8}
+    assert summary["latency_ms_p50"] == 10.0 and summary["latency_ms_p95"] == 100.0
+    assert summary["error_classes"] == {"RuntimeError": 1, "InvalidArgument": 1}
+    assert monitor.summarize([])["requests"] == 0
+
+
+def test_window_and_default_dir(tmp_path) -> None:
+    monitor.record_request(text_chars=1, latency_ms=1, status=200, directory=tmp_path, now=T0 - 3600)
+    monitor.record_request(text_chars=1, latency_ms=1, status=500, directory=tmp_path, now=T0 - 60)
+    log, summary = monitor.window(tmp_path, minutes=30, now=T0)
+    assert len(log.records) == 1 and summary["error_rate"] == 1.0
+    assert monitor.default_monitor_dir({"CLINICAL_HOME": "/h"}) == monitor.Path("/h/monitoring/requests")
+    assert monitor.default_monitor_dir({"CLINICAL_SERVING_MONITOR_DIR": "/m"}) == monitor.Path("/m")
