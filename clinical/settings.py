@@ -16,6 +16,7 @@
 | CLINICAL_DRIFT_THRESHOLD | unset (0.12) | override of the drift threshold (token JSD) the drift sensor uses |
 | CLINICAL_RELEASES_DIR | $CLINICAL_HOME/releases | release registry: signed manifests and the `active` pointer |
 | CLINICAL_RELEASE_PUBLIC_KEY | unset | ed25519 public key (PEM) that promote/rollback verify releases with |
+| CLINICAL_RELEASE_SIGNING_KEY | unset | ed25519 private key (PEM, 0600) that signs releases; production needs it |
 | CLINICAL_SERVING_MONITOR_DIR | $CLINICAL_HOME/monitoring/requests | per-request serving statistics (JSONL files) |
 | CLINICAL_IRB_PROTOCOL | unset | IRB protocol id the data are used under (recorded in lineage and model cards) |
 | CLINICAL_IRB_BODY | unset | the approving body (IRB / ethics committee) |
@@ -61,6 +62,7 @@ class Settings:
     drift_threshold: float | None = None
     releases_dir: Path | None = None
     release_public_key: Path | None = None
+    release_signing_key: Path | None = None
     serving_monitor_dir: Path | None = None
     irb_protocol: str | None = None
     irb_body: str | None = None
@@ -111,6 +113,9 @@ class Settings:
             releases_dir=Path(env.get("CLINICAL_RELEASES_DIR") or home / "releases"),
             release_public_key=Path(env["CLINICAL_RELEASE_PUBLIC_KEY"])
             if env.get("CLINICAL_RELEASE_PUBLIC_KEY")
+            else None,
+            release_signing_key=Path(env["CLINICAL_RELEASE_SIGNING_KEY"])
+            if env.get("CLINICAL_RELEASE_SIGNING_KEY")
             else None,
             serving_monitor_dir=Path(env.get("CLINICAL_SERVING_MONITOR_DIR") or home / "monitoring" / "requests"),
             irb_protocol=env.get("CLINICAL_IRB_PROTOCOL") or None,
