@@ -13,6 +13,9 @@ from typing import Any
 
 from clinical.warehouse import fetch_dicts, insert_rows
 
+# Artifacts that describe or govern a model rather than hold its weights; `trace` lists them as links.
+LINK_KINDS = ("evaluation", "model_card", "promotion_decision", "release", "deployment")
+
 
 def record_artifact(
     con: Any,
@@ -98,6 +101,8 @@ def dataset_sources(con: Any, dataset_version: str, splits: tuple[str, ...] = ("
         "WHERE list_contains(?, synthetic_id) GROUP BY generator_version, seed",
         [parent_ids],
     )
+    report_rows = fetch_dicts(con, "SELECT report FROM datasets WHERE dataset_version = ?", [dataset_version])
+    report = json.loads(report_rows[0]["report"]) if report_rows else {}
     files: dict[tuple[str, str], int] = {}
     for row in note_rows:
         key = (row["source_path"], row["source_sha256"])
@@ -111,6 +116,8 @@ def dataset_sources(con: Any, dataset_version: str, splits: tuple[str, ...] = ("
         "annotations": [{**a, "source_files": json.loads(a["source_files"])} for a in annotation_rows],
         "synthetic": synthetic_rows,
         "patients": len({r["patient_key"] for r in note_rows}),
+        "data_use": report.get("data_use") or {},
+        "consent_exclusions": report.get("consent_exclusions") or {},
     }
 
 
@@ -124,7 +131,8 @@ def trace(con: Any, ref: str) -> dict[str, Any]:
         datasets = fetch_dicts(con, "SELECT dataset_version FROM datasets WHERE starts_with(dataset_version, ?)", [ref])
         if not datasets or len(ref) < 8:
             raise LookupError(f"no artifact or dataset version matches {ref!r}")
-        return {"dataset": dataset_sources(con, datasets[0]["dataset_version"])}
+        version = datasets[0]["dataset_version"]
+        return {"dataset": dataset_sources(con, version), "flags": artifact_flags(con, [version])}
     chain = [artifact]
     seen = {artifact["artifact_id"]}
     frontier = [artifact]
@@ -140,7 +148,9 @@ def trace(con: Any, ref: str) -> dict[str, Any]:
                     chain.append(parent)
                     frontier.append(parent)
     versions = [a["parents"]["dataset_version"] for a in chain if "dataset_version" in a["parents"]]
-    out: dict[str, Any] = {"artifact": artifact, "chain": chain}
+    out: dict[str, Any] = {"artifact": artifact, "chain": chain, "links": links(con, chain)}
+    out["flags"] = artifact_flags(con, [a["artifact_id"] for a in chain] + versions[:1])
+    out["data_use"] = next((a["details"]["data_use"] for a in chain if a["details"].get("data_use")), {})
     if versions:
         out["dataset"] = dataset_sources(con, versions[0])
         deid = fetch_dicts(
@@ -150,6 +160,63 @@ def trace(con: Any, ref: str) -> dict[str, Any]:
         )
         out["deidentification_policies"] = deid
     return out
+
+
+def _parent_ids(artifact: dict[str, Any]) -> list[str]:
+    values = [v for value in artifact["parents"].values() for v in (value if isinstance(value, list) else [value])]
+    return [v for v in values if isinstance(v, str)]
+
+
+def table_exists(con: Any, table: str) -> bool:
+    """Whether `table` exists (a warehouse made before a table was added lacks it when opened read-only)."""
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+    return bool(row[0])
+
+
+def links(con: Any, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evaluations, model cards, promotion decisions, releases and deployments of the artifacts in `chain`.
+
+    They are the artifacts of those kinds whose parents name an artifact of the chain (the base model
+    excepted: it is shared by every adapter), or, transitively, another such link (a model card made
+    from an evaluation).
+    """
+    roots = {a["artifact_id"] for a in chain if a["kind"] != "base_model"}
+    in_chain = {a["artifact_id"] for a in chain}
+    candidates = [
+        _decode(r)
+        for r in fetch_dicts(
+            con,
+            "SELECT * FROM artifacts WHERE list_contains(?, kind) ORDER BY created_at, artifact_id",
+            [list(LINK_KINDS)],
+        )
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for row in candidates:
+            if row["artifact_id"] in found or row["artifact_id"] in in_chain:
+                continue
+            if any(p in roots for p in _parent_ids(row)):
+                found[row["artifact_id"]] = row
+                roots.add(row["artifact_id"])
+                changed = True
+    return [
+        {k: row[k] for k in ("artifact_id", "kind", "path", "sha256", "run_id", "created_at")}
+        for row in sorted(found.values(), key=lambda r: (str(r["created_at"]), r["artifact_id"]))
+    ]
+
+
+def artifact_flags(con: Any, artifact_ids: list[str]) -> list[dict[str, Any]]:
+    """Flags (e.g. trained_on_revoked_data) on the given artifacts or dataset versions."""
+    if not artifact_ids or not table_exists(con, "artifact_flags"):
+        return []
+    return fetch_dicts(
+        con,
+        "SELECT artifact_id, kind, flag, revocation_file_sha256, records, CAST(flagged_at AS VARCHAR) AS flagged_at "
+        "FROM artifact_flags WHERE list_contains(?, artifact_id) ORDER BY flagged_at, artifact_id",
+        [sorted(set(artifact_ids))],
+    )
 
 
 def descendants(con: Any, artifact_ids: set[str]) -> list[dict[str, Any]]:
@@ -179,8 +246,7 @@ def impacted(con: Any, patient_key: str | None = None, source_file: str | None =
     if (patient_key is None) == (source_file is None):
         raise ValueError("give exactly one of patient_key or source_file")
     if patient_key is not None:
-        notes = fetch_dicts(con, "SELECT note_id FROM deidentified_notes WHERE patient_key = ?", [patient_key])
-        annotations = fetch_dicts(con, "SELECT annotation_id FROM annotations WHERE patient_key = ?", [patient_key])
+        record_ids = _patient_records(con, [patient_key])
     else:
         notes = fetch_dicts(
             con,
@@ -194,7 +260,31 @@ def impacted(con: Any, patient_key: str | None = None, source_file: str | None =
             "WHERE f->>'path' = ? OR f->>'sha256' = ?)",
             [source_file] * 2,
         )
-    record_ids = [r["note_id"] for r in notes] + [r["annotation_id"] for r in annotations]
+        record_ids = [r["note_id"] for r in notes] + [r["annotation_id"] for r in annotations]
+    return _impact_of(con, record_ids, {"patient_key": patient_key, "source_file": source_file})
+
+
+def impacted_records(con: Any, patient_keys: list[str] = (), note_ids: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """Like `impacted`, for several patients and single source records (note ids) at once (consent revocation)."""
+    record_ids = _patient_records(con, list(patient_keys)) + list(note_ids)
+    return _impact_of(con, record_ids, {"patient_keys": len(patient_keys), "note_ids": len(note_ids)})
+
+
+def _patient_records(con: Any, patient_keys: list[str]) -> list[str]:
+    if not patient_keys:
+        return []
+    notes = fetch_dicts(
+        con, "SELECT note_id FROM deidentified_notes WHERE list_contains(?, patient_key)", [patient_keys]
+    )
+    annotations = fetch_dicts(
+        con, "SELECT annotation_id FROM annotations WHERE list_contains(?, patient_key)", [patient_keys]
+    )
+    return [r["note_id"] for r in notes] + [r["annotation_id"] for r in annotations]
+
+
+def _impact_of(con: Any, record_ids: list[str], query: dict[str, Any]) -> dict[str, Any]:
+    """Dataset splits and artifacts whose examples came from `record_ids`."""
+    record_ids = sorted(set(record_ids))
     examples = fetch_dicts(
         con,
         "SELECT dataset_version, split, count(*) AS examples FROM sft_examples "
@@ -215,7 +305,7 @@ def impacted(con: Any, patient_key: str | None = None, source_file: str | None =
     ]
     reached += descendants(con, trained)
     return {
-        "query": {"patient_key": patient_key, "source_file": source_file},
+        "query": query,
         "records": len(record_ids),
         "datasets": examples,
         "artifacts": [
@@ -239,9 +329,21 @@ def _split_used(examples: list[dict[str, Any]], version: str) -> bool:
 def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
     """The trace as (depth, what, detail) lines, shared by the Markdown and HTML renderings."""
     items: list[tuple[int, str, str]] = []
+    for flag in trace.get("flags", []):
+        what = "FLAG " + flag["flag"].replace("_", " ")
+        items.append(
+            (0, what, f"{flag['kind']} {flag['artifact_id']} revocation file {flag['revocation_file_sha256']}")
+        )
     for a in trace.get("chain", []):
         digest = f" sha256 {a['sha256']}" if a["sha256"] else ""
         items.append((0, a["kind"], f"{a['artifact_id']}{digest} code {a['code_version']} run {a['run_id']}"))
+    for link in trace.get("links", []):
+        where = f" {link['path']}" if link["path"] else ""
+        digest = f" sha256 {link['sha256']}" if link["sha256"] else ""
+        items.append((1, f"link: {link['kind']}", f"{link['artifact_id']}{where}{digest} run {link['run_id']}"))
+    data_use = trace.get("data_use") or (trace.get("dataset") or {}).get("data_use") or {}
+    shown = {k: v for k, v in data_use.items() if v}
+    items.append((0, "data use", ", ".join(f"{k} {v}" for k, v in shown.items()) if shown else "not recorded"))
     dataset = trace.get("dataset")
     if dataset:
         detail = f"{dataset['dataset_version']} ({dataset['examples']} examples, {dataset['patients']} patients)"
@@ -252,6 +354,14 @@ def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
             items.append((1, "annotation", f"{a['annotation_id']} ({a['kind']}, {a['guideline_version']})"))
         for s in dataset["synthetic"]:
             items.append((1, "synthetic", f"generator {s['generator_version']} seed {s['seed']}: {s['notes']} notes"))
+        excluded = dataset.get("consent_exclusions") or {}
+        if excluded:
+            detail = (
+                f"{excluded.get('records_excluded', 0)} records left out for "
+                f"{excluded.get('revoked_patients', 0)} revoked patients and {excluded.get('revoked_records', 0)} "
+                "revoked records"
+            )
+            items.append((1, "consent revocations applied", detail))
     for policy in trace.get("deidentification_policies", []):
         items.append((0, "de-identification", f"{policy['policy']} fingerprint {policy['policy_fingerprint']}"))
     return items

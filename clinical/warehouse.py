@@ -94,6 +94,16 @@ CREATE TABLE IF NOT EXISTS audit_events (
     seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, event_type VARCHAR NOT NULL, payload JSON NOT NULL,
     prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS consent_revocations (
+    revocation_id VARCHAR PRIMARY KEY, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
+    line_number INTEGER NOT NULL, patient_key VARCHAR, note_id VARCHAR, reason_code VARCHAR NOT NULL,
+    requested_at VARCHAR NOT NULL, requested_by VARCHAR NOT NULL, recorded_at TIMESTAMP DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS artifact_flags (
+    artifact_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, flag VARCHAR NOT NULL, revocation_file_sha256 VARCHAR NOT NULL,
+    records INTEGER, flagged_at TIMESTAMP DEFAULT current_timestamp,
+    PRIMARY KEY (artifact_id, flag, revocation_file_sha256)
+);
 """
 
 

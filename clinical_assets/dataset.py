@@ -6,7 +6,7 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from clinical import dataset, sft
+from clinical import consent, dataset, sft
 from clinical.warehouse import fetch_dicts, insert_rows
 from clinical_assets.annotations import annotations
 from clinical_assets.deidentify import deidentified_notes
@@ -58,6 +58,7 @@ def load_sources(con) -> tuple[list[dict], list[dict], list[dict], int]:
         "SELECT count(*) FROM deidentified_notes d WHERE NOT EXISTS "
         "(SELECT 1 FROM annotations a WHERE a.note_id = d.note_id)"
     ).fetchone()[0]
+    labelled, corpus, synthetic = consent.drop_revoked(con, labelled, corpus, synthetic)  # consent revocations
     for row in labelled + corpus + synthetic:
         row["entities"] = json.loads(row["entities"])
     return labelled, corpus, synthetic, unlabelled
@@ -66,7 +67,7 @@ def load_sources(con) -> tuple[list[dict], list[dict], list[dict], int]:
 @dg.asset(
     deps=[deidentified_notes, annotations, synthetic_notes],
     group_name="data",
-    code_version=code_version(dataset, sft),
+    code_version=code_version(dataset, sft, consent),
     kinds={"duckdb"},
     owners=["team:ml"],
     tags={"zone": "deidentified"},
@@ -82,6 +83,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
     with warehouse.connect() as con:
         labelled, corpus, synthetic, unlabelled = load_sources(con)
         excluded_for_residual_phi = residual_phi_excluded(con)
+        consent_exclusions = consent.excluded_counts(con)
     examples, stats = dataset.assemble_examples(labelled, corpus, synthetic, max_chars=config.max_chars)
     fractions = (
         config.train_fraction,
@@ -94,6 +96,8 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
     version = sft.dataset_version(records)
     report = {**report, **stats, "unlabelled_notes_skipped": unlabelled, "dataset_version": version}
     report["notes_excluded_residual_phi"] = excluded_for_residual_phi
+    report["consent_exclusions"] = consent_exclusions
+    report["data_use"] = warehouse.data_use
     with warehouse.connect() as con:
         con.execute("DELETE FROM sft_examples WHERE dataset_version = ?", [version])
         con.execute("DELETE FROM datasets WHERE dataset_version = ?", [version])
@@ -140,6 +144,7 @@ def sft_dataset(context: dg.AssetExecutionContext, config: DatasetConfig, wareho
             "sources_used": md_table([{"what": k, "count": v} for k, v in stats.items()]),
             "unlabelled_notes_skipped": unlabelled,
             "notes_excluded_residual_phi": excluded_for_residual_phi,
+            "records_excluded_consent_revoked": consent_exclusions["records_excluded"],
             "dataset_card": dg.MetadataValue.json(report),
         },
         data_version=dg.DataVersion(version),

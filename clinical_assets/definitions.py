@@ -24,13 +24,14 @@ from resources import (
     ArtifactStore,
     BaseModelRegistry,
     BentoStore,
+    ConsentRegistry,
     DeidPolicyResource,
     LandingZone,
     PatientIdentity,
     RetrainingPolicy,
     Warehouse,
 )
-from sensors import drift_sensor, new_batch_sensor, run_failure_alert_sensor
+from sensors import consent_revocation_sensor, drift_sensor, new_batch_sensor, run_failure_alert_sensor
 
 ASSETS = [
     raw_notes,
@@ -62,7 +63,18 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             annotations_dir=str(settings.annotations_dir),
             brat_dirs=list(settings.brat_dirs),
         ),
-        "warehouse": Warehouse(path=str(settings.warehouse_path), restricted_path=str(settings.restricted_path)),
+        "warehouse": Warehouse(
+            path=str(settings.warehouse_path),
+            restricted_path=str(settings.restricted_path),
+            irb_protocol_id=settings.irb_protocol,
+            irb_body=settings.irb_body,
+            dua_id=settings.dua_id,
+            dua_expires=settings.dua_expires,
+        ),
+        "consent_registry": ConsentRegistry(
+            revocations_dir=str(settings.revocations_dir or settings.home / "revocations"),
+            reports_dir=str(settings.home / "compliance" / "revocations"),
+        ),
         "identity": PatientIdentity(
             hmac_secret=from_env_if_same(settings.hmac_secret, "CLINICAL_HMAC_SECRET"), environment=settings.environment
         ),
@@ -90,7 +102,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=ASSETS,
         asset_checks=[trtllm_engine_built, residual_phi_scan],
         jobs=[ingest_job, training_job],
-        sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor],
+        sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],
         resources=build_resources(settings),
     )
 

@@ -3,6 +3,7 @@
 from resources.alerting import Alerting
 from resources.artifacts import ArtifactStore, BentoStore
 from resources.base_models import BaseModelRegistry
+from resources.consent import ConsentRegistry
 from resources.deid_policy import DeidPolicyResource
 from resources.identity import PatientIdentity
 from resources.landing import LandingZone
@@ -14,6 +15,7 @@ __all__ = [
     "ArtifactStore",
     "BaseModelRegistry",
     "BentoStore",
+    "ConsentRegistry",
     "DeidPolicyResource",
     "LandingZone",
     "PatientIdentity",

@@ -19,6 +19,20 @@ class Warehouse(dg.ConfigurableResource):
 
     path: str = Field(description="DuckDB file of the de-identified zone.")
     restricted_path: str = Field(description="DuckDB file of the restricted zone (raw notes with PHI).")
+    irb_protocol_id: str | None = Field(default=None, description="IRB protocol id (CLINICAL_IRB_PROTOCOL).")
+    irb_body: str | None = Field(default=None, description="Approving body (CLINICAL_IRB_BODY).")
+    dua_id: str | None = Field(default=None, description="Data use agreement id (CLINICAL_DUA_ID).")
+    dua_expires: str | None = Field(default=None, description="Approval expiry, ISO date (CLINICAL_DUA_EXPIRES).")
+
+    @property
+    def data_use(self) -> dict[str, str | None]:
+        """The IRB / data-use fields in force, as recorded in dataset reports and adapter lineage."""
+        return {
+            "irb_protocol_id": self.irb_protocol_id,
+            "irb_body": self.irb_body,
+            "dua_id": self.dua_id,
+            "dua_expires": self.dua_expires,
+        }
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Any:
@@ -39,7 +53,12 @@ class Warehouse(dg.ConfigurableResource):
             yield con
 
     def register_artifact(self, run_id: str, **fields: Any) -> None:
-        """Record an artifact and its parents in the lineage registry (see clinical.lineage.record_artifact)."""
+        """Record an artifact and its parents in the lineage registry (see clinical.lineage.record_artifact).
+
+        An artifact made from a dataset (an adapter, an evaluation) also records the data-use fields in force.
+        """
+        if "dataset_version" in fields.get("parents", {}) and "data_use" not in fields.get("details", {}):
+            fields = {**fields, "details": {**fields.get("details", {}), "data_use": self.data_use}}
         with self.connect() as con:
             lineage.record_artifact(con, run_id=run_id, **fields)
             audit_trail.record(con, self.audit_anchor_path, "artifact_registered", _artifact_event(run_id, fields))

@@ -1,7 +1,9 @@
-"""Sensors: new landing batches → ingest; drift on de-identified batches → retraining; failed runs → alerts."""
+"""Sensors: new landing batches → ingest; drift on de-identified batches → retraining; failed runs → alerts;
+consent revocations → exclusion, flags, report and retraining."""
 
 from sensors.alerts import run_failure_alert_sensor
+from sensors.consent import consent_revocation_sensor
 from sensors.drift import drift_sensor
 from sensors.new_batch import new_batch_sensor
 
-__all__ = ["drift_sensor", "new_batch_sensor", "run_failure_alert_sensor"]
+__all__ = ["consent_revocation_sensor", "drift_sensor", "new_batch_sensor", "run_failure_alert_sensor"]

@@ -29,3 +29,184 @@ def test_irb_fields_come_from_the_environment(tmp_path):
 def test_a_malformed_expiry_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="CLINICAL_DUA_EXPIRES must be an ISO date"):
         Settings.from_env({"CLINICAL_HOME": str(tmp_path), "CLINICAL_DUA_EXPIRES": "next June"})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Revocation files on their own (fast)
+
+import csv  # noqa: E402
+import json  # noqa: E402
+
+from clinical import audit, consent, ids, lineage, warehouse  # noqa: E402
+
+SECRET = "test-secret-0123456789"
+KEY_A = ids.patient_key(SECRET, "patient-a")
+KEY_B = ids.patient_key(SECRET, "patient-b")
+HEADER = "patient_key,note_id,record_id,reason_code,requested_at,requested_by\n"
+
+
+def test_revocation_file_keeps_valid_lines_and_names_each_bad_one(tmp_path):
+    path = tmp_path / "rev.csv"
+    path.write_text(
+        HEADER
+        + f"{KEY_A},,,patient_request,2026-11-20,officer.kim\n"  # 2: valid
+        + "MRN-4471,,,patient_request,2026-11-20,officer.kim\n"  # 3: raw id in the key column
+        + ",,SRC-0009,data_error,2026-11-21T09:30:00,officer.kim\n"  # 4: valid, record id → note id
+        + f"{KEY_B},,,Patient Request!,2026-11-20,officer.kim\n"  # 5: bad reason code
+        + f"{KEY_B},,,patient_request,yesterday,officer.kim\n"  # 6: bad date
+        + f"{KEY_B},,SRC-1,patient_request,2026-11-20,officer.kim\n"  # 7: two ids
+        + "\n"  # blank lines are ignored
+        + f"{KEY_B},,,patient_request\n"  # 9: too few fields
+    )
+    parsed = consent.parse_revocation_file(path, SECRET)
+    assert parsed.sha256 == ids.sha256_file(path)
+    assert [r.line_number for r in parsed.revocations] == [2, 4]
+    assert parsed.revocations[0].patient_key == KEY_A and parsed.revocations[0].note_id is None
+    assert parsed.revocations[1].note_id == ids.note_id(SECRET, "SRC-0009")
+    assert parsed.revocations[1].requested_at == "2026-11-21T09:30:00"
+    assert [e.split(":")[0] for e in parsed.errors] == [f"rev.csv line {n}" for n in (3, 5, 6, 7, 9)]
+    text = " ".join(parsed.errors) + json.dumps([vars(r) for r in parsed.revocations])
+    assert "MRN-4471" not in text and "SRC-0009" not in text, "errors and records never echo raw identifiers"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "line 1: empty file"),
+        ("patient_id,reason_code,requested_at,requested_by\nx,a,2026-01-01,b\n", "raw identifiers"),
+        ("patient_key,reason_code\n", "missing requested_at, requested_by"),
+        ("reason_code,requested_at,requested_by\n", "no id column"),
+        ("patient_key,reason_code,requested_at,requested_by,comment\n", "unknown column(s) comment"),
+    ],
+)
+def test_unusable_revocation_files_are_one_clear_error(tmp_path, body, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(body)
+    with pytest.raises(consent.RevocationFileError, match="bad.csv") as info:
+        consent.parse_revocation_file(path, SECRET)
+    assert message in str(info.value)
+
+
+def test_non_utf8_revocation_file(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(HEADER.encode() + b"pt_\xe9,,,a,2026-01-01,b\n")
+    with pytest.raises(consent.RevocationFileError, match="latin.csv: not UTF-8"):
+        consent.parse_revocation_file(path, SECRET)
+
+
+def test_write_revocation_file_round_trips_and_refuses_raw_ids(tmp_path):
+    path = consent.write_revocation_file(
+        tmp_path, patient_keys=[KEY_A], reason_code="irb_withdrawal", requested_by="officer.kim"
+    )
+    parsed = consent.parse_revocation_file(path, SECRET)
+    assert [r.patient_key for r in parsed.revocations] == [KEY_A] and not parsed.errors
+    with pytest.raises(ValueError, match="patient key is malformed"):
+        consent.write_revocation_file(tmp_path, patient_keys=["MRN-4471"], reason_code="x", requested_by="y")
+    assert list(csv.reader(path.open()))[0][0] == "patient_key"
+
+
+def _warehouse(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    warehouse.initialize(path, warehouse.WAREHOUSE_SCHEMA)
+    return path
+
+
+def _seed_lineage(con):
+    """Two patients' notes in one dataset, an adapter trained on it, an evaluation and a merged model."""
+    notes = [("note_" + "a" * 32, KEY_A, 1), ("note_" + "b" * 32, KEY_B, 2)]
+    warehouse.insert_rows(
+        con,
+        "deidentified_notes",
+        [
+            {
+                "note_id": n,
+                "batch": "b1",
+                "patient_key": k,
+                "text": "Started metformin.",
+                "text_sha256": ids.sha256_text(n),
+                "raw_text_sha256": ids.sha256_text(n + "raw"),
+                "source_path": "/landing/b1.jsonl",
+                "source_sha256": "f" * 64,
+                "row_number": row,
+                "policy": "safe_harbor@1",
+                "policy_fingerprint": "p" * 16,
+                "phi_spans": 0,
+            }
+            for n, k, row in notes
+        ],
+    )
+    warehouse.insert_rows(
+        con,
+        "sft_examples",
+        [
+            {
+                "dataset_version": "d" * 64,
+                "example_id": f"ex{i}",
+                "split": "train",
+                "source": "deid_note",
+                "patient_key": k,
+                "parents": [n],
+                "text": "Started metformin.",
+                "entities": [],
+                "messages": [],
+            }
+            for i, (n, k, _row) in enumerate(notes)
+        ],
+    )
+    warehouse.insert_rows(con, "datasets", [{"dataset_version": "d" * 64, "report": {"data_use": {}}}])
+    for artifact_id, kind, parents in [
+        ("adapter_1", "lora_adapter", {"dataset_version": "d" * 64}),
+        ("eval_1", "evaluation", {"adapter": "adapter_1", "dataset_version": "d" * 64}),
+        ("card_1", "model_card", {"evaluation": "eval_1"}),
+        ("merged_1", "merged_model", {"adapter": "adapter_1"}),
+    ]:
+        lineage.record_artifact(
+            con,
+            artifact_id=artifact_id,
+            kind=kind,
+            path=None,
+            sha256=None,
+            parents=parents,
+            details={},
+            code_version="c",
+            run_id="r",
+        )
+
+
+def test_process_folder_records_flags_audits_and_reports(tmp_path):
+    wh = _warehouse(tmp_path)
+    folder, reports_dir = tmp_path / "revocations", tmp_path / "reports"
+    anchor = audit.anchor_path(wh)
+    with warehouse.connect(wh) as con:
+        _seed_lineage(con)
+        consent.write_revocation_file(folder, patient_keys=[KEY_A], reason_code="patient_request", requested_by="ok")
+        (folder / "broken.csv").write_text("nonsense\n")
+        reports = consent.process_folder(con, consent.find_revocation_files(folder), set(), SECRET, anchor, reports_dir)
+        assert len(reports) == 2
+        broken, applied = sorted(reports, key=lambda r: r["valid_lines"])
+        assert broken["flags"] == [] and "broken.csv line 1" in broken["bad_lines"][0]
+        assert applied["patient_keys"] == [KEY_A] and applied["records_found"] == 1
+        assert {f["artifact_id"] for f in applied["flags"]} == {"d" * 64, "adapter_1", "eval_1", "card_1", "merged_1"}
+        assert applied["retraining"]["requested"]
+        assert applied["retraining"]["run_key"] == consent.retraining_run_key([r["file"]["sha256"] for r in reports])
+        assert consent.excluded_counts(con)["revoked_patients"] == 1
+        rows = [{"patient_key": KEY_A, "x": 1}, {"patient_key": KEY_B, "note_id": "note_" + "b" * 32}]
+        assert consent.drop_revoked(con, rows) == ([rows[1]],)
+        again = consent.process_folder(
+            con,
+            consent.find_revocation_files(folder),
+            {r["file"]["sha256"] for r in reports},
+            SECRET,
+            anchor,
+            reports_dir,
+        )
+        assert again == [], "a processed file (by sha256) is not processed again"
+        events = [e for e in audit.events(con) if e.event_type == "consent_revoked"]
+        assert len(events) == 1 and json.loads(events[0].payload)["patients"] == 1
+        assert audit.verify(con, audit.read_anchor(anchor)).ok
+        trace = lineage.trace(con, "adapter_1")
+    assert [link["artifact_id"] for link in trace["links"]] == ["eval_1", "card_1"]
+    assert "FLAG trained on revoked data" in lineage.render_markdown(trace)
+    md = (reports_dir / f"{applied['file']['sha256'][:16]}.md").read_text()
+    assert "adapter_1" in md and "training_job requested" in md
+    assert json.loads((reports_dir / f"{applied['file']['sha256'][:16]}.json").read_text())["flags"]
