@@ -6,6 +6,10 @@ document: each gold entity is used by at most one prediction.
   stripped at both ends);
 - relaxed: same type and one normalized text contains the other, or their token overlap
   (shared tokens / tokens of the shorter text) is at least 0.5.
+
+Negation accuracy is measured on the relaxed-matched pairs: the share whose `negated` flag (absent
+means false) agrees between gold and prediction. `summarize` puts every score of one model on one
+split together (the evaluation asset and the model card read that shape).
 """
 
 from __future__ import annotations
@@ -110,6 +114,80 @@ def score_entities(gold: Sequence[Sequence[dict]], pred: Sequence[Sequence[dict]
         by_type[MICRO] = _prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
         scores[mode] = by_type
     return scores
+
+
+def document_counts(gold: Sequence[Sequence[dict]], pred: Sequence[Sequence[dict]], mode: str = "relaxed"):
+    """Per document, (true positives, predicted entities, gold entities) under one match mode; the
+    input of the bootstrap in clinical.subgroups.
+
+    :param gold: per document, the gold entities.
+    :param pred: per document (same order), the predicted entities.
+    :param mode: "exact" or "relaxed".
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if len(gold) != len(pred):
+        raise ValueError(f"gold has {len(gold)} documents but pred has {len(pred)}")
+    same = exact_match if mode == "exact" else relaxed_match
+    return [(len(_match_document(list(g), list(p), same)), len(p), len(g)) for g, p in zip(gold, pred, strict=True)]
+
+
+def negation_accuracy(gold: Sequence[Sequence[dict]], pred: Sequence[Sequence[dict]]) -> dict[str, float | int]:
+    """Agreement of the `negated` flag on relaxed-matched (gold, prediction) pairs.
+
+    :returns: `{"accuracy", "pairs", "gold_negated", "negated_found"}`: accuracy over matched pairs
+        (0.0 when none matched), matched pairs, gold entities marked negated, and how many of those
+        were matched by a prediction that is also marked negated.
+    """
+    if len(gold) != len(pred):
+        raise ValueError(f"gold has {len(gold)} documents but pred has {len(pred)}")
+    pairs = agree = negated_found = 0
+    for g_doc, p_doc in zip(gold, pred, strict=True):
+        for gi, pi in _match_document(list(g_doc), list(p_doc), relaxed_match):
+            g_neg, p_neg = bool(g_doc[gi].get("negated")), bool(p_doc[pi].get("negated"))
+            pairs += 1
+            agree += g_neg == p_neg
+            negated_found += g_neg and p_neg
+    gold_negated = sum(bool(e.get("negated")) for doc in gold for e in doc)
+    return {
+        "accuracy": agree / pairs if pairs else 0.0,
+        "pairs": pairs,
+        "gold_negated": gold_negated,
+        "negated_found": negated_found,
+    }
+
+
+def summarize(
+    texts: Sequence[str],
+    gold: Sequence[Sequence[dict]],
+    pred: Sequence[Sequence[dict]],
+    valid_json: Sequence[bool],
+    latencies_s: Sequence[float],
+) -> dict[str, Any]:
+    """Every score of one model on one set of documents.
+
+    :returns: `{"documents", "scores" (score_entities), "json_validity", "hallucination_rate",
+        "negation", "latency_s": {"mean", "p50", "p95", "max"}, "counts" (document_counts, relaxed)}`.
+    """
+    latencies = sorted(float(x) for x in latencies_s)
+
+    def quantile(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(round(q * (len(latencies) - 1))))] if latencies else 0.0
+
+    return {
+        "documents": len(texts),
+        "scores": score_entities(gold, pred),
+        "json_validity": json_validity_rate(valid_json),
+        "hallucination_rate": hallucination_rate(texts, pred),
+        "negation": negation_accuracy(gold, pred),
+        "latency_s": {
+            "mean": sum(latencies) / len(latencies) if latencies else 0.0,
+            "p50": quantile(0.5),
+            "p95": quantile(0.95),
+            "max": latencies[-1] if latencies else 0.0,
+        },
+        "counts": document_counts(gold, pred, "relaxed"),
+    }
 
 
 def json_validity_rate(flags: Sequence[bool]) -> float:

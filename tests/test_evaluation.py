@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from clinical.evaluation import (
+    document_counts,
     exact_match,
     hallucination_rate,
     json_validity_rate,
     markdown_table,
+    negation_accuracy,
     normalize_text,
     relaxed_match,
     score_entities,
+    summarize,
 )
 
 
@@ -102,3 +105,30 @@ def test_markdown_table():
     assert lines[0] == "| mode | type | precision | recall | f1 | support |"
     assert "| exact | medication | 1.000 | 1.000 | 1.000 | 1 |" in lines
     assert lines[-1] == "| relaxed | **micro** | 1.000 | 1.000 | 1.000 | 1 |"
+
+
+def test_negation_accuracy_on_matched_pairs():
+    gold = [[{**ent("condition", "chest pain"), "negated": True}, ent("condition", "fever"), ent("medication", "x")]]
+    pred = [[{**ent("condition", "chest pain"), "negated": True}, {**ent("condition", "fever"), "negated": True}]]
+    result = negation_accuracy(gold, pred)
+    assert result == {"accuracy": 0.5, "pairs": 2, "gold_negated": 1, "negated_found": 1}
+    assert negation_accuracy([[]], [[]])["accuracy"] == 0.0
+
+
+def test_document_counts_and_summarize():
+    texts = ["Metformin for diabetes.", "Denies fever."]
+    gold = [
+        [ent("medication", "metformin"), ent("condition", "diabetes")],
+        [{**ent("condition", "fever"), "negated": True}],
+    ]
+    pred = [[ent("medication", "Metformin"), ent("condition", "asthma")], []]
+    assert document_counts(gold, pred) == [(1, 2, 2), (0, 0, 1)]
+    with pytest.raises(ValueError, match="mode"):
+        document_counts(gold, pred, "fuzzy")
+    summary = summarize(texts, gold, pred, [True, False], [1.0, 3.0])
+    assert summary["documents"] == 2
+    assert summary["json_validity"] == 0.5
+    assert summary["hallucination_rate"] == pytest.approx(0.5)
+    assert summary["scores"]["relaxed"]["micro"]["recall"] == pytest.approx(1 / 3)
+    assert summary["latency_s"]["mean"] == 2.0 and summary["latency_s"]["max"] == 3.0
+    assert summary["counts"] == [(1, 2, 2), (0, 0, 1)]
