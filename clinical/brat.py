@@ -23,12 +23,17 @@ Offsets: `start`/`end` are character offsets into the .txt (end exclusive) and a
 (so its text includes the gap, e.g. "Hepatitis B and C") and keeps the pieces in `fragments`.
 Negation: `negated: True` (only then present) when a POLARITY NEG attribute points at the entity's
 event or span; other polarities (UNCERTAIN, MAYBE_NEG) are not negation.
+Unknown labels: a text-bound type outside BRAT_KNOWN_TYPES (the 41 MACCROBAT2020 types) is a malformed
+line (a typo such as "Medicaton" would otherwise silently drop the span).
+
+`entities_from_spans` is the same mapping for spans that come from elsewhere (clinical.labelstudio).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,18 @@ BRAT_TYPE_MAP: dict[str, str] = {
     "Therapeutic_procedure": PROCEDURE,
     "Lab_value": LAB_VALUE,
 }
+# The 41 entity types of MACCROBAT2020 (Caufield et al.); the ones not in BRAT_TYPE_MAP are read and ignored.
+BRAT_KNOWN_TYPES: frozenset[str] = frozenset(
+    {
+        "Activity", "Administration", "Age", "Area", "Biological_attribute", "Biological_structure",
+        "Clinical_event", "Color", "Coreference", "Date", "Detailed_description", "Diagnostic_procedure",
+        "Disease_disorder", "Distance", "Dosage", "Duration", "Family_history", "Frequency", "Height",
+        "History", "Lab_value", "Mass", "Medication", "Nonbiological_location", "Occupation",
+        "Other_entity", "Other_event", "Outcome", "Personal_background", "Qualitative_concept",
+        "Quantitative_concept", "Severity", "Sex", "Shape", "Sign_symptom", "Subject", "Texture",
+        "Therapeutic_procedure", "Time", "Volume", "Weight",
+    }
+)  # fmt: skip
 MEDICATION_ATTRIBUTES: dict[str, str] = {
     "Dosage": "dose",
     "Administration": "route",
@@ -71,13 +88,15 @@ class BratDocument:
 
     doc_id: the file stem; text: the .txt content; entities: clinical entities in text order;
     source_files: `{"path", "sha256"}` of the .txt and .ann; errors: the malformed lines that were
-    skipped (only when read with strict=False).
+    skipped (only when read with strict=False); annotated_at: the .ann file's modification time
+    (UTC, ISO 8601), the only annotation timestamp brat keeps.
     """
 
     doc_id: str
     text: str
     entities: list[dict[str, Any]]
     source_files: list[dict[str, str]]
+    annotated_at: str = ""
     errors: list[BratFormatError] = field(default_factory=list)
 
 
@@ -90,13 +109,28 @@ class BratCorpus(list):
 
 
 @dataclass
-class _Span:
+class Span:
+    """A text-bound annotation: id, source type (a BRAT_KNOWN_TYPES name), offsets, its text."""
+
     tid: str
     btype: str
     start: int
     end: int
     fragments: list[tuple[int, int]]
     text: str
+
+
+def entities_from_spans(
+    text: str, spans: list[Span], links: list[tuple[str, str]], negated: set[str]
+) -> list[dict[str, Any]]:
+    """Clinical entities from source-typed spans, exactly as for a brat document.
+
+    links: pairs of span ids joined by a relation (MODIFY in brat; any relation in Label Studio);
+    negated: ids of negated spans. Returns entities in text order with `start`/`end` offsets.
+    """
+    by_id = {span.tid: span for span in spans}
+    relations = [("MODIFY", a, b, 0) for a, b in links]
+    return _build_entities(text, by_id, {}, relations, set(negated))
 
 
 def read_brat_document(txt_path: str | Path, strict: bool = True) -> BratDocument:
@@ -127,6 +161,7 @@ def read_brat_document(txt_path: str | Path, strict: bool = True) -> BratDocumen
             {"path": str(txt_path), "sha256": sha256_file(txt_path)},
             {"path": str(ann_path), "sha256": sha256_file(ann_path)},
         ],
+        annotated_at=datetime.fromtimestamp(ann_path.stat().st_mtime, tz=UTC).isoformat(timespec="seconds"),
         errors=errors,
     )
 
@@ -165,7 +200,7 @@ def _read_utf8(path: Path) -> str:
 
 
 def _parse_ann(ann: str, text: str, fail):
-    spans: dict[str, _Span] = {}
+    spans: dict[str, Span] = {}
     events: dict[str, str] = {}
     relations: list[tuple[str, str, str, int]] = []
     attributes: list[tuple[str, str, str]] = []
@@ -208,13 +243,15 @@ def _parse_ann(ann: str, text: str, fail):
     return spans, events, relations, negated_spans
 
 
-def _parse_span(fields: list[str], text: str) -> _Span:
+def _parse_span(fields: list[str], text: str) -> Span:
     if len(fields) < 3:
         raise ValueError("text-bound annotation needs 3 tab-separated fields")
     head = fields[1].split(" ", 1)
     if len(head) != 2:
         raise ValueError("text-bound annotation needs 'Type start end'")
     btype, offsets = head
+    if btype not in BRAT_KNOWN_TYPES:
+        raise ValueError(f"unknown label {btype!r} (not a MACCROBAT2020 entity type)")
     fragments = []
     for piece in offsets.split(";"):
         bounds = piece.split()
@@ -229,7 +266,7 @@ def _parse_span(fields: list[str], text: str) -> _Span:
     joined = " ".join(text[s:e] for s, e in fragments)
     if joined.split() != annotated.split():
         raise ValueError(f"span text {annotated!r} does not match the document at {offsets}")
-    return _Span(fields[0], btype, fragments[0][0], fragments[-1][1], fragments, annotated)
+    return Span(fields[0], btype, fragments[0][0], fragments[-1][1], fragments, annotated)
 
 
 def _trigger(ann_id: str, events: dict[str, str]) -> str:
@@ -274,18 +311,18 @@ def _build_entities(text, spans, events, relations, negated_spans) -> list[dict[
     return entities
 
 
-def _entity(text: str, etype: str, start: int, end: int, span: _Span) -> dict[str, Any]:
+def _entity(text: str, etype: str, start: int, end: int, span: Span) -> dict[str, Any]:
     entity: dict[str, Any] = {"type": etype, "text": text[start:end], "start": start, "end": end}
     if len(span.fragments) > 1:
         entity["fragments"] = [list(f) for f in span.fragments]
     return entity
 
 
-def _lab_entity(text: str, value: _Span, tests: list[_Span], joined_tests: set[str]) -> dict[str, Any]:
-    def gap(test: _Span) -> str:
+def _lab_entity(text: str, value: Span, tests: list[Span], joined_tests: set[str]) -> dict[str, Any]:
+    def gap(test: Span) -> str:
         return text[test.end : value.start] if test.end <= value.start else text[value.end : test.start]
 
-    def distance(test: _Span) -> int:
+    def distance(test: Span) -> int:
         return max(test.start - value.end, value.start - test.end)
 
     entity = _entity(text, LAB_VALUE, value.start, value.end, value)

@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from clinical.brat import BratFormatError, read_brat_corpus, read_brat_document, split_value_unit
+from clinical.brat import (
+    BratFormatError,
+    Span,
+    entities_from_spans,
+    read_brat_corpus,
+    read_brat_document,
+    split_value_unit,
+)
 from clinical.ids import sha256_file
 from clinical.schema import ENTITY_TYPES, normalize_entity
 
@@ -133,6 +140,7 @@ def test_event_arguments_attach_medication_attributes(tmp_path):
         ("R9\tMODIFY Arg1:T1", "relation needs"),
         ("R9\tMODIFY Arg1:T1 Arg2:T404", "unknown annotation"),
         ("Q9\twhat", "unknown annotation id"),
+        ("T9\tMedicaton 0 1\tA", "unknown label 'Medicaton'"),
     ],
 )
 def test_malformed_line_names_file_and_line(tmp_path, bad_line, reason):
@@ -205,3 +213,25 @@ def test_maccrobat_known_document():
     assert (med["dose"], med["frequency"]) == ("900 mg", "daily")
     lab = next(e for e in doc.entities if e["type"] == "lab_value" and e["value"] == "elevated")
     assert lab["text"] == "elevated serum hepatobiliary enzymes"
+
+
+def test_entities_from_spans_is_the_brat_mapping():
+    text = "Gave aspirin 81 mg."
+    spans = [Span("a", "Medication", 5, 12, [(5, 12)], "aspirin"), Span("b", "Dosage", 13, 18, [(13, 18)], "81 mg")]
+    assert entities_from_spans(text, spans, [("b", "a")], set()) == [
+        {"type": "medication", "text": "aspirin", "start": 5, "end": 12, "dose": "81 mg"}
+    ]
+    assert entities_from_spans(text, spans, [], {"a"})[0]["negated"] is True
+
+
+@needs_maccrobat
+def test_maccrobat_default_golden_set_is_small_and_stable():
+    from clinical.labels import GOLDEN_FRACTION, golden_rule
+
+    doc_ids = sorted(p.stem for p in MACCROBAT.glob("*.txt"))
+    golden = [d for d in doc_ids if golden_rule(d, fraction=GOLDEN_FRACTION)]
+    assert golden == ["20146086", "25410034", "26175648", "28353558"]
+    assert golden_rule("20146086", fraction=GOLDEN_FRACTION) == "fraction:0.1"
+    assert golden_rule("x", in_golden_folder=True) == "folder:golden" and golden_rule("x", listed=["x"]) == "listed"
+    assert [d for d in doc_ids if golden_rule(d, fraction=GOLDEN_FRACTION, salt="v2")] != golden
+    assert read_brat_document(MACCROBAT / "18416479.txt").annotated_at.endswith("+00:00")
