@@ -94,6 +94,14 @@ CREATE TABLE IF NOT EXISTS audit_events (
     seq BIGINT PRIMARY KEY, recorded_at VARCHAR NOT NULL, event_type VARCHAR NOT NULL, payload JSON NOT NULL,
     prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL
 );
+-- annotations: golden sets, adjudication (is_primary), provenance; sft_examples: the note type (docs/DATA.md)
+ALTER TABLE annotations ADD COLUMN IF NOT EXISTS golden BOOLEAN DEFAULT false;
+ALTER TABLE annotations ADD COLUMN IF NOT EXISTS golden_rule VARCHAR;
+ALTER TABLE annotations ADD COLUMN IF NOT EXISTS is_primary BOOLEAN DEFAULT true;
+ALTER TABLE annotations ADD COLUMN IF NOT EXISTS note_type VARCHAR;
+ALTER TABLE annotations ADD COLUMN IF NOT EXISTS annotated_at VARCHAR;
+ALTER TABLE annotations ADD COLUMN IF NOT EXISTS text_sha256 VARCHAR;
+ALTER TABLE sft_examples ADD COLUMN IF NOT EXISTS note_type VARCHAR;
 CREATE TABLE IF NOT EXISTS consent_revocations (
     revocation_id VARCHAR PRIMARY KEY, file_name VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL,
     line_number INTEGER NOT NULL, patient_key VARCHAR, note_id VARCHAR, reason_code VARCHAR NOT NULL,
