@@ -2,8 +2,11 @@
 
 - de-identified notes with clinician labels (the labels were made on the raw note, so each entity is
   found again in the de-identified text; an entity the de-identification removed is counted as lost),
-- annotated corpora (brat), chunked to a length the model can take,
+- annotated corpora (brat documents, Label Studio tasks), chunked to a length the model can take,
 - approved synthetic notes.
+
+A row marked `golden` (a clinician golden set, see docs/DATA.md) makes golden examples, which
+sft.build_sft_dataset holds out of training; every example keeps the note's `note_type`.
 
 Every example keeps `parents`: the ids of the records it came from (note ids, annotation ids,
 synthetic ids), which is how an adapter's lineage reaches single source rows.
@@ -11,6 +14,8 @@ synthetic ids), which is how an adapter's lineage reaches single source rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from clinical import sft
@@ -42,12 +47,14 @@ def examples_from_document(
     patient_key: str,
     parents: list[str],
     max_chars: int,
+    note_type: str | None = None,
+    golden: bool = False,
 ) -> list[dict[str, Any]]:
     """One SFT example per chunk of the document."""
     out = []
     for chunk_text, chunk_entities, _span in sft.chunk_document(text, entities, max_chars=max_chars):
         if chunk_text.strip():
-            out.append(sft.make_example(chunk_text, chunk_entities, source, patient_key, parents))
+            out.append(sft.make_example(chunk_text, chunk_entities, source, patient_key, parents, note_type, golden))
     return out
 
 
@@ -61,15 +68,18 @@ def assemble_examples(
 
     Args:
         labelled_notes: `{"note_id", "annotation_id", "patient_key", "text" (de-identified), "entities"}`.
-        corpus_documents: `{"annotation_id", "patient_key", "text", "entities"}` (brat documents).
+        corpus_documents: `{"annotation_id", "patient_key", "text", "entities"}` (brat documents,
+            Label Studio tasks).
         synthetic_notes: `{"synthetic_id", "patient_key", "text", "entities"}` (approved only).
         max_chars: longest chunk of text per example.
+    Each row may also carry `note_type` and `golden` (labelled notes and corpus documents).
     """
     examples: list[dict[str, Any]] = []
     stats = {
         "labelled_notes": 0,
         "entities_lost_to_deidentification": 0,
         "corpus_documents": 0,
+        "golden_documents": 0,
         "synthetic": 0,
     }
     for note in labelled_notes:
@@ -83,11 +93,22 @@ def assemble_examples(
             note["patient_key"],
             [note["note_id"], note["annotation_id"]],
             max_chars,
+            note.get("note_type"),
+            bool(note.get("golden")),
         )
+        stats["golden_documents"] += bool(note.get("golden"))
     for doc in corpus_documents:
         stats["corpus_documents"] += 1
+        stats["golden_documents"] += bool(doc.get("golden"))
         examples += examples_from_document(
-            doc["text"], doc["entities"], "annotation", doc["patient_key"], [doc["annotation_id"]], max_chars
+            doc["text"],
+            doc["entities"],
+            "annotation",
+            doc["patient_key"],
+            [doc["annotation_id"]],
+            max_chars,
+            doc.get("note_type"),
+            bool(doc.get("golden")),
         )
     for note in synthetic_notes:
         stats["synthetic"] += 1
@@ -98,5 +119,18 @@ def assemble_examples(
             note["patient_key"],
             [note["synthetic_id"]],
             max_chars,
+            note.get("note_type"),
         )
     return examples, stats
+
+
+def model_token_counter(model_dir: str | Path) -> Callable[[str], int]:
+    """Count tokens with the tokenizer saved in `model_dir` (no special tokens, no chat template)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    return count

@@ -10,10 +10,11 @@ from clinical.sft import (
     assign_split,
     build_sft_dataset,
     chunk_document,
+    dataset_card_markdown,
     dataset_version,
+    golden_leaks,
     make_example,
 )
-from clinical.synthetic import generate_synthetic_notes
 
 MACCROBAT = Path(__file__).resolve().parents[2] / "shared" / "data" / "maccrobat_dev"
 
@@ -110,7 +111,18 @@ def test_make_example_follows_the_contract():
     text = "Pt on metformin 500 mg PO BID."
     med = {**_entity(text, "metformin", "medication"), "dose": "500 mg", "route": "PO", "frequency": "BID"}
     example = make_example(text, [med], "annotation", "pt_abc", ["note_1"])
-    assert set(example) == {"example_id", "split", "source", "patient_key", "parents", "text", "entities", "messages"}
+    assert set(example) == {
+        "example_id",
+        "split",
+        "source",
+        "patient_key",
+        "parents",
+        "text",
+        "entities",
+        "messages",
+        "note_type",
+    }
+    assert example["split"] is None and example["note_type"] == "unknown"
     assert example["example_id"] == content_hash(example["messages"])
     assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
     assert '"start"' not in example["messages"][-1]["content"]
@@ -123,11 +135,36 @@ def test_make_example_follows_the_contract():
         make_example(text, [{"type": "drug", "text": "metformin"}], "annotation", "pt_abc", ["n"])
 
 
+CONDITIONS = ["asthma", "hypertension", "type 2 diabetes", "migraine", "gout", "anemia", "psoriasis", "COPD"]
+DRUGS = ["albuterol", "lisinopril", "metformin", "sumatriptan", "allopurinol", "ferrous sulfate", "methotrexate"]
+PROCEDURES = ["spirometry", "echocardiogram", "colonoscopy", "chest X-ray", "MRI brain", "skin biopsy"]
+TESTS = ["sodium", "potassium", "hemoglobin", "creatinine", "glucose"]
+
+
+def _note(i: int, seed: int) -> tuple[str, list[dict]]:
+    """A distinct small labelled note (no two share a 5-word run, so none are near duplicates)."""
+    k = i * 7 + seed * 13
+    condition, drug = CONDITIONS[k % len(CONDITIONS)], DRUGS[(k // 2) % len(DRUGS)]
+    procedure, test = PROCEDURES[(k // 3) % len(PROCEDURES)], TESTS[k % len(TESTS)]
+    text = (
+        f"Visit {i}-{seed}: day {k % 29 + 1} of care. History of {condition} since {1990 + k % 30}. "
+        f"Takes {drug} {5 * (k % 9 + 1)} mg daily; {procedure} booked for week {k % 50 + 2}. "
+        f"Serum {test} {k % 97 + 3} units at hour {k % 23}."
+    )
+    lab = f"Serum {test} {k % 97 + 3} units"
+    entities = [_entity(text, condition), _entity(text, drug, "medication"), _entity(text, procedure, "procedure")]
+    entities.append(_entity(text, lab, "lab_value"))
+    return text, sorted(entities, key=lambda e: e["start"])
+
+
 def _synthetic_examples(count=30, seed=0):
-    return [
-        make_example(n["text"], n["entities"], "synthetic", n["patient_key"], [n["synthetic_id"]])
-        for n in generate_synthetic_notes(count, seed)
-    ]
+    out = []
+    for i in range(count):
+        text, entities = _note(i, seed)
+        out.append(
+            make_example(text, entities, "synthetic", f"pt_syn_{seed}_{i}", [f"syn_{seed}_{i}"], "progress_note")
+        )
+    return out
 
 
 def test_build_dataset_splits_by_patient_and_reports():
@@ -173,7 +210,7 @@ def test_tiny_data_gets_every_split_filled_deterministically():
         make_example(f"Note {i} about asthma.", [], "deid_note", f"pt_{i % 3}", [f"note_{i}"]) for i in range(7)
     ]
     records, report = build_sft_dataset(examples)
-    assert report["patients_by_split"] == {"train": 1, "validation": 1, "test": 1}
+    assert report["patients_by_split"] == {"train": 1, "validation": 1, "test": 1, "golden": 0}
     assert len(report["moved_patients"]) == 2
     assert all(report["by_split"][s] > 0 for s in SPLITS) and report["leakage"] is False
     assert build_sft_dataset(examples)[1]["moved_patients"] == report["moved_patients"]
@@ -185,3 +222,67 @@ def test_two_patients_and_empty_input():
     assert len(records) == 2 and report["moved_patients"] == []
     records, report = build_sft_dataset([])
     assert records == [] and report["examples"] == 0 and report["leakage"] is False
+
+
+def test_golden_examples_are_held_out_with_their_patients():
+    examples = _synthetic_examples(20, seed=5)
+    text, entities = _note(99, 5)
+    golden = make_example(text, entities, "annotation", "pt_gold", ["ann_gold"], "case_report", golden=True)
+    same_patient = make_example("Pt gold later visit: stable.", [], "deid_note", "pt_gold", ["note_x"])
+    records, report = build_sft_dataset([*examples, golden, same_patient], salt="g")
+    assert golden["split"] == "golden" and report["by_split"]["golden"] == 1
+    assert [r["parents"] for r in records if r["split"] == "golden"] == [["ann_gold"]]
+    assert report["held_out_golden_patient"] == 1 and report["patients_by_split"]["golden"] == 1
+    assert all(r["patient_key"] != "pt_gold" for r in records if r["split"] != "golden")
+    assert report["leakage"] is False and all(report["by_split"][s] > 0 for s in SPLITS)
+    assert golden_leaks(records, {"ann_gold"})["golden_examples"] == 1
+    assert not any(v for k, v in golden_leaks(records, {"ann_gold"}).items() if k.endswith("_in_other_splits"))
+    with pytest.raises(ValueError, match="only 'golden' may be preset"):
+        build_sft_dataset([{**golden, "split": "train"}])
+
+
+def test_near_duplicates_removed_keeping_the_golden_copy():
+    base = [make_example(*_note(i, 8), "synthetic", f"pt_{i}", [f"syn_{i}"]) for i in range(12)]
+    text, entities = _note(50, 8)
+    long_text = text + " Plan unchanged; continue the same medicines and review the results at the next visit."
+    gold = make_example(long_text, entities, "annotation", "pt_gold", ["ann_gold"], golden=True)
+    copy_text = long_text.replace("Plan unchanged", "Plan unaltered")
+    train_copy = make_example(copy_text, entities, "deid_note", "pt_0", ["note_copy"])
+    records, report = build_sft_dataset([*base, train_copy, gold])
+    assert report["near_duplicates_removed"] == 1 and report["exact_duplicates_removed"] == 0
+    assert sum(report["near_duplicates_removed_by_split"].values()) == 1
+    kept = next(r for r in records if r["split"] == "golden")
+    assert kept["parents"] == ["ann_gold", "note_copy"] and kept["text"] == long_text
+    assert report["near_duplicate_pairs_across_splits"] == 0 and report["duplicates_removed"] == 1
+    assert report["near_duplicate_method"]["shingle_words"] == 5
+    off, off_report = build_sft_dataset([*base, train_copy, gold], near_duplicates=None)
+    assert len(off) == len(records) + 1 and off_report["near_duplicate_method"] is None
+
+
+def test_golden_leaks_detects_patient_text_and_near_duplicate():
+    text, entities = _note(1, 9)
+    golden = {**make_example(text, entities, "annotation", "pt_g", ["ann_g"], golden=True)}
+    leaked_patient = {**make_example("Other text.", [], "deid_note", "pt_g", ["n1"]), "split": "train"}
+    leaked_text = {**make_example(text.upper(), [], "deid_note", "pt_t", ["n2"]), "split": "train"}
+    leaked_parent = {**make_example("More text.", [], "annotation", "pt_u", ["ann_g"]), "split": "test"}
+    leaks = golden_leaks([golden, leaked_patient, leaked_text, leaked_parent], {"ann_g"})
+    assert leaks["golden_patients_in_other_splits"] == 1
+    assert leaks["golden_texts_in_other_splits"] == 1 and leaks["golden_near_duplicates_in_other_splits"] == 1
+    assert leaks["golden_annotations_in_other_splits"] == 1
+
+
+def test_dataset_card_has_counts_lengths_and_hash():
+    examples = _synthetic_examples(15, seed=2)
+    records, report = build_sft_dataset(examples, count_tokens=lambda s: len(s), token_counter="characters")
+    card = dataset_card_markdown(report)
+    assert report["dataset_version"] in card and "### Examples by split and source" in card
+    assert "| train |" in card and "| golden |" not in card and "(characters)" in card
+    lengths = report["token_length"]
+    assert lengths["counter"] == "characters" and lengths["text"]["max"] == max(len(r["text"]) for r in records)
+    assert set(lengths["example_by_split"]) == {"train", "validation", "test"}
+    assert report["by_note_type"] == {"progress_note": 15}
+    assert sum(report["by_split_and_entity_type"]["train"].values()) == sum(
+        len(r["entities"]) for r in records if r["split"] == "train"
+    )
+    default = build_sft_dataset(examples)[1]["token_length"]["counter"]
+    assert default.startswith("whitespace words")
