@@ -10,7 +10,7 @@ import dagster as dg
 
 from clinical.settings import Settings
 from clinical_assets.annotations import annotations
-from clinical_assets.dataset import sft_dataset
+from clinical_assets.dataset import golden_set_held_out, sft_dataset, split_leakage
 from clinical_assets.deidentify import deidentified_notes, residual_phi_scan
 from clinical_assets.evaluation import evaluation
 from clinical_assets.ingest import raw_notes
@@ -100,7 +100,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=[trtllm_engine_built, residual_phi_scan],
+        asset_checks=[trtllm_engine_built, residual_phi_scan, golden_set_held_out, split_leakage],
         jobs=[ingest_job, training_job],
         sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],
         resources=build_resources(settings),
