@@ -8,6 +8,7 @@
     clinical lineage trace REF [--format json|markdown|html]
     clinical lineage impacted (--patient-key K | --source-file F)
     clinical audit verify [--format text|json]
+    clinical consent key | revoke (--patient-key K | --patient-ids FILE) --reason CODE --requested-by ID | status
     clinical retraining pause --reason TEXT | resume | status
     clinical release keygen --out DIR | sign | promote MANIFEST | rollback | status
     clinical demo
@@ -209,6 +210,55 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_consent(args: argparse.Namespace) -> int:
+    """Patient keys from raw ids (computed here, never printed back), revocation files, revocations in force."""
+    import getpass
+
+    from clinical import consent, warehouse
+    from clinical.ids import DEV_HMAC_SECRET
+    from clinical.settings import Settings
+
+    settings = Settings.from_env()
+    if args.consent_cmd == "status":
+        path = settings.warehouse_path
+        if not path.exists():
+            raise UsageError(f"no warehouse at {path}: run the pipeline first (make demo)")
+        with warehouse.connect(path, read_only=True) as con:
+            print(json.dumps(consent.status(con), indent=2, default=str))
+        return 0
+    source = args.input if args.consent_cmd == "key" else args.patient_ids
+    lines: list[str] = []
+    if source == "-" and sys.stdin.isatty():
+        lines = [getpass.getpass("patient id (not shown): ")]
+    elif source == "-":
+        lines = sys.stdin.read().splitlines()
+    elif source:
+        try:
+            lines = Path(source).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read patient ids from {source}: {type(exc).__name__}") from None
+    if settings.hmac_secret == DEV_HMAC_SECRET and lines:
+        print("clinical: warning: the development HMAC secret is in use (set CLINICAL_HMAC_SECRET)", file=sys.stderr)
+    try:
+        keys = consent.keys_for_patient_ids(settings.hmac_secret, lines, settings.environment)
+        if args.consent_cmd == "key":
+            print("\n".join(keys))
+            return 0
+        revocations_dir = settings.revocations_dir or settings.home / "revocations"
+        written = consent.write_revocation_file(
+            revocations_dir,
+            patient_keys=[*(args.patient_key or []), *keys],
+            note_ids=list(args.note_id or []),
+            reason_code=args.reason,
+            requested_by=args.requested_by,
+            requested_at=args.requested_at,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps({"revocation_file": str(written), "patients": len(args.patient_key or []) + len(keys)}))
+    return 0
+
+
 def cmd_retraining(args: argparse.Namespace) -> int:
     from clinical.drift import DriftConfig
     from clinical.settings import Settings
@@ -345,6 +395,20 @@ def build_parser() -> argparse.ArgumentParser:
     verify = aud_sub.add_parser("verify", help="exit 0 when intact, 1 naming the first bad event")
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=cmd_audit)
+
+    cons = sub.add_parser("consent", help="consent revocation: patient keys, revocation files, status")
+    cons_sub = cons.add_subparsers(dest="consent_cmd", required=True)
+    key = cons_sub.add_parser("key", help="patient keys of raw patient ids (one per line; computed locally)")
+    key.add_argument("--input", default="-", help="file of raw patient ids, or - for stdin (a prompt on a terminal)")
+    revoke = cons_sub.add_parser("revoke", help="write a revocation file into the revocations folder")
+    revoke.add_argument("--patient-key", action="append", help="a patient key (pt_...); repeatable")
+    revoke.add_argument("--note-id", action="append", help="a source record's note id (note_...); repeatable")
+    revoke.add_argument("--patient-ids", help="file of raw patient ids (- for stdin), turned into keys locally")
+    revoke.add_argument("--reason", required=True, help="reason code, e.g. patient_request")
+    revoke.add_argument("--requested-by", required=True, help="staff id of whoever received the request")
+    revoke.add_argument("--requested-at", help="ISO date or date-time of the request (default: now)")
+    cons_sub.add_parser("status", help="revocations in force and the flagged datasets and models")
+    cons.set_defaults(func=cmd_consent)
 
     retraining = sub.add_parser("retraining", help="pause, resume or show drift-triggered retraining")
     retraining_sub = retraining.add_subparsers(dest="retraining_cmd", required=True)

@@ -504,3 +504,37 @@ def process_folder(
         md, js = write_report(report_dir, report)
         reports.append({**report, "report_paths": {"markdown": str(md), "json": str(js)}})
     return reports
+
+
+def keys_for_patient_ids(secret: str, lines: list[str], environment: str = "development") -> list[str]:
+    """Patient keys of raw patient ids (one per line, blank lines skipped), computed locally, in order.
+
+    The ids are never stored or printed; the development secret is refused in production, where the
+    keys would not match the warehouse's.
+    """
+    from clinical.ids import DEV_HMAC_SECRET, patient_key
+
+    if environment == "production" and secret == DEV_HMAC_SECRET:
+        raise ValueError("CLINICAL_HMAC_SECRET is not set: the development secret is refused in production")
+    return [patient_key(secret, line) for line in lines if line.strip()]
+
+
+def status(con: Any) -> dict[str, Any]:
+    """Revocations in force (per file: lines, patients, records, reason codes) and the flagged artifacts."""
+    if not lineage.table_exists(con, "consent_revocations"):
+        return {"files": [], "flags": [], "excluded_from_future_datasets": {}}
+    from clinical.warehouse import fetch_dicts
+
+    files = fetch_dicts(
+        con,
+        "SELECT file_name, file_sha256, count(*) AS lines, count(DISTINCT patient_key) AS patients, "
+        "count(DISTINCT note_id) AS records, string_agg(DISTINCT reason_code, ',' ORDER BY reason_code) AS reasons, "
+        "CAST(min(recorded_at) AS VARCHAR) AS recorded_at FROM consent_revocations "
+        "GROUP BY file_name, file_sha256 ORDER BY min(recorded_at), file_name",
+    )
+    flags = fetch_dicts(
+        con,
+        "SELECT artifact_id, kind, flag, revocation_file_sha256, CAST(flagged_at AS VARCHAR) AS flagged_at "
+        "FROM artifact_flags ORDER BY flagged_at, artifact_id",
+    )
+    return {"files": files, "flags": flags, "excluded_from_future_datasets": excluded_counts(con)}

@@ -16,6 +16,20 @@ from clinical.landing import find_landing_files
 from clinical.settings import Settings
 
 DEMO_BATCH = "demo_batch_0001"
+# The demo trains a 135M model for a few CPU minutes: the promotion gate judges it under the named,
+# loose "demo" profile (clinical.promotion), recorded as "demo thresholds — not a clinical release".
+DEMO_GATE_PROFILE = "demo"
+
+
+def with_demo_gate(run_config: dict | None, settings: Settings) -> dict:
+    """`run_config` with the demo gate profile on the promotion_policy resource, unless the run config
+    already configures that resource or CLINICAL_GATE_PROFILE chose a profile."""
+    config = dict(run_config or {})
+    resources = dict(config.get("resources", {}))
+    if settings.gate_profile is None and "promotion_policy" not in resources:
+        resources["promotion_policy"] = {"config": {"profile": DEMO_GATE_PROFILE}}
+        config["resources"] = resources
+    return config
 
 
 def prepare_demo_inputs(settings: Settings, count: int = 24, seed: int = 0) -> dict[str, Path]:
@@ -46,7 +60,8 @@ def run_demo(settings: Settings, instance: Any, run_config: dict | None = None, 
     Args:
         settings: where the data lives.
         instance: the DagsterInstance the runs are recorded in.
-        run_config: run config of training_job (e.g. shorter training for tests).
+        run_config: run config of training_job (e.g. shorter training for tests); the promotion gate
+            gets the demo profile unless it configures promotion_policy itself (see with_demo_gate).
         log: where progress lines go.
     """
     from clinical_assets.definitions import build_definitions
@@ -68,7 +83,9 @@ def run_demo(settings: Settings, instance: Any, run_config: dict | None = None, 
         runs["timings_s"][f"ingest:{batch}"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     log("[demo] training_job: annotations, synthetic notes, dataset, base model, LoRA, evaluation, serving")
-    result = defs.resolve_job_def("training_job").execute_in_process(instance=instance, run_config=run_config or {})
+    result = defs.resolve_job_def("training_job").execute_in_process(
+        instance=instance, run_config=with_demo_gate(run_config, settings)
+    )
     runs["training"] = result.run_id
     runs["timings_s"]["training_job"] = round(time.perf_counter() - started, 1)
     return runs

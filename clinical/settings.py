@@ -23,6 +23,11 @@
 | CLINICAL_DUA_ID | unset | data use agreement id |
 | CLINICAL_DUA_EXPIRES | unset | expiry of the approval / agreement, ISO date (YYYY-MM-DD) |
 | CLINICAL_REVOCATIONS_DIR | $CLINICAL_HOME/revocations | consent revocation CSVs the consent sensor watches |
+| CLINICAL_GATE_PROFILE | production (`clinical demo`: demo) | promotion gate thresholds: production or demo |
+| CLINICAL_GATE_MARGIN | profile's (0.05) | tuned F1 must reach the prompted base model's F1 + this margin |
+| CLINICAL_GATE_FLOOR | profile's (0.5) | lowest tuned relaxed micro F1 the gate accepts |
+| CLINICAL_GATE_MIN_JSON_VALIDITY | profile's (0.98) | lowest JSON validity rate the gate accepts |
+| CLINICAL_GATE_MAX_FAIRNESS_GAP | profile's (0.2) | largest recall gap between subgroups the gate accepts |
 """
 
 from __future__ import annotations
@@ -69,6 +74,11 @@ class Settings:
     dua_id: str | None = None
     dua_expires: str | None = None
     revocations_dir: Path | None = None
+    gate_profile: str | None = None
+    gate_margin: float | None = None
+    gate_floor: float | None = None
+    gate_min_json_validity: float | None = None
+    gate_max_fairness_gap: float | None = None
 
     def data_use(self) -> dict[str, str | None]:
         """The IRB / data-use fields recorded in lineage (datasets, adapters) and model cards.
@@ -123,7 +133,23 @@ class Settings:
             dua_id=env.get("CLINICAL_DUA_ID") or None,
             dua_expires=_iso_date(env.get("CLINICAL_DUA_EXPIRES"), "CLINICAL_DUA_EXPIRES"),
             revocations_dir=Path(env.get("CLINICAL_REVOCATIONS_DIR") or home / "revocations"),
+            gate_profile=env.get("CLINICAL_GATE_PROFILE") or None,
+            gate_margin=_float_env(env, "CLINICAL_GATE_MARGIN"),
+            gate_floor=_float_env(env, "CLINICAL_GATE_FLOOR"),
+            gate_min_json_validity=_float_env(env, "CLINICAL_GATE_MIN_JSON_VALIDITY"),
+            gate_max_fairness_gap=_float_env(env, "CLINICAL_GATE_MAX_FAIRNESS_GAP"),
         )
+
+
+def _float_env(env: Mapping[str, str], variable: str) -> float | None:
+    """The number in `variable`, None when unset; a clear error naming `variable` otherwise."""
+    value = env.get(variable)
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{variable} must be a number, got {value!r}") from None
 
 
 def _iso_date(value: str | None, variable: str) -> str | None:

@@ -12,9 +12,10 @@ from clinical.settings import Settings
 from clinical_assets.annotations import annotations
 from clinical_assets.dataset import golden_set_held_out, sft_dataset, split_leakage
 from clinical_assets.deidentify import deidentified_notes, residual_phi_scan
-from clinical_assets.evaluation import evaluation
+from clinical_assets.evaluation import evaluation, promotion_gate
 from clinical_assets.ingest import raw_notes
 from clinical_assets.jobs import ingest_job, training_job
+from clinical_assets.model_card import model_card
 from clinical_assets.monitoring import drift_reference
 from clinical_assets.serving import bento, merged_model, trtllm_engine, trtllm_engine_built
 from clinical_assets.synthetic import synthetic_notes
@@ -31,6 +32,7 @@ from resources import (
     RetrainingPolicy,
     Warehouse,
 )
+from resources.promotion import PromotionPolicy
 from sensors import consent_revocation_sensor, drift_sensor, new_batch_sensor, run_failure_alert_sensor
 
 ASSETS = [
@@ -42,6 +44,7 @@ ASSETS = [
     base_model,
     lora_adapter,
     evaluation,
+    model_card,
     merged_model,
     trtllm_engine,
     bento,
@@ -88,6 +91,13 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             webhook_url=from_env_if_same(settings.alert_webhook_url, "CLINICAL_ALERT_WEBHOOK_URL"),
             log_path=str(settings.alerts_log or settings.home / "alerts.log"),
         ),
+        "promotion_policy": PromotionPolicy(
+            profile=settings.gate_profile or "production",
+            margin=settings.gate_margin,
+            floor=settings.gate_floor,
+            min_json_validity=settings.gate_min_json_validity,
+            max_fairness_gap=settings.gate_max_fairness_gap,
+        ),
         "retraining_policy": RetrainingPolicy(
             consecutive_batches=settings.drift_consecutive_batches,
             min_interval_minutes=settings.retrain_min_interval_minutes,
@@ -100,7 +110,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=[trtllm_engine_built, residual_phi_scan, golden_set_held_out, split_leakage],
+        asset_checks=[trtllm_engine_built, residual_phi_scan, promotion_gate, golden_set_held_out, split_leakage],
         jobs=[ingest_job, training_job],
         sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],
         resources=build_resources(settings),

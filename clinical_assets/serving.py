@@ -8,6 +8,7 @@ from clinical import lineage, trtllm
 from clinical.modeling import merge
 from clinical.serving import bento as bento_logic
 from clinical_assets.evaluation import evaluation
+from clinical_assets.model_card import model_card
 from clinical_assets.versioning import code_version
 from resources import ArtifactStore, BentoStore, Warehouse
 
@@ -17,7 +18,7 @@ BENTO_CODE = code_version(bento_logic)
 
 
 @dg.asset(
-    deps=[evaluation],
+    deps=[evaluation, model_card],
     group_name="serving",
     code_version=MERGE_CODE,
     kinds={"pytorch", "safetensors"},

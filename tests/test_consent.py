@@ -346,3 +346,62 @@ def test_revocation_then_retraining_excludes_the_patient_from_the_new_adapter(tr
     for name, text in outputs.items():
         leaked = [v for v in secrets if v in text]
         assert not leaked, f"{len(leaked)} PHI value(s) in the {name}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The `clinical consent` command line
+
+
+def test_cli_key_and_revoke_never_print_the_raw_id(tmp_path, monkeypatch, capsys):
+    from clinical.cli import main
+
+    monkeypatch.setenv("CLINICAL_HOME", str(tmp_path))
+    monkeypatch.setenv("CLINICAL_HMAC_SECRET", SECRET)
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("patient-a\n\npatient-b\n")
+    assert main(["consent", "key", "--input", str(ids_file)]) == 0
+    out = capsys.readouterr()
+    assert out.out.split() == [KEY_A, KEY_B] and "patient-a" not in out.out + out.err
+    code = main(
+        [
+            "consent",
+            "revoke",
+            "--patient-ids",
+            str(ids_file),
+            "--patient-key",
+            KEY_A,
+            "--reason",
+            "patient_request",
+            "--requested-by",
+            "officer.kim",
+        ]
+    )
+    out = capsys.readouterr()
+    assert code == 0 and "patient-a" not in out.out + out.err
+    written = json.loads(out.out)["revocation_file"]
+    parsed = consent.parse_revocation_file(written, SECRET)
+    assert sorted(r.patient_key for r in parsed.revocations) == sorted([KEY_A, KEY_A, KEY_B])
+    assert main(["consent", "revoke", "--patient-key", "MRN-4471", "--reason", "x", "--requested-by", "y"]) == 2
+    err = capsys.readouterr().err
+    assert "patient key is malformed" in err and "MRN-4471" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_consent_status(tmp_path, monkeypatch, capsys):
+    from clinical.cli import main
+
+    wh = _warehouse(tmp_path)
+    with warehouse.connect(wh) as con:
+        _seed_lineage(con)
+        consent.write_revocation_file(
+            tmp_path / "rev", patient_keys=[KEY_B], reason_code="legal_hold", requested_by="k"
+        )
+        consent.process_folder(
+            con, consent.find_revocation_files(tmp_path / "rev"), set(), SECRET, audit.anchor_path(wh), tmp_path / "r"
+        )
+    monkeypatch.setenv("CLINICAL_HOME", str(tmp_path))
+    assert main(["consent", "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["files"][0]["patients"] == 1 and status["files"][0]["reasons"] == "legal_hold"
+    assert {f["artifact_id"] for f in status["flags"]} >= {"adapter_1", "merged_1"}
+    assert main(["lineage", "trace", "adapter_1", "--format", "markdown"]) == 0
+    assert "**link: evaluation** `eval_1" in capsys.readouterr().out

@@ -22,7 +22,7 @@ RUN_CONFIG = {
     "ops": {
         "synthetic_notes": {"config": {"count": 12, "seed": 1}},
         "lora_adapter": {"config": {"max_steps": 2, "batch_size": 2, "max_length": 256}},
-        "evaluation": {"config": {"max_examples": 2, "max_new_tokens": 8}},
+        "evaluation": {"config": {"max_examples": 2, "max_new_tokens": 8, "few_shot_k": 1}},
     }
 }
 
@@ -293,3 +293,71 @@ def test_lineage_reports_hold_no_phi_in_any_format(pipeline) -> None:
         assert not leaked, f"{len(leaked)} PHI value(s) in the {name} lineage report"
     assert [a["kind"] for a in trace["chain"]][:2] == ["bento", "merged_model"]
     assert "<script" not in reports["html"]
+
+
+def test_promotion_gate_passes_under_the_demo_profile_and_the_model_card_records_it(pipeline) -> None:
+    from clinical_assets.model_card import model_card
+
+    settings, instance = pipeline["settings"], pipeline["instance"]
+    run = instance.get_run_by_id(pipeline["runs"]["training"])
+    checks = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey("evaluation"), "promotion_gate"), limit=1
+    )
+    assert checks and checks[0].run_id == run.run_id and checks[0].status.value == "SUCCEEDED"
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        evaluated = lineage.latest_artifact(con, "evaluation")
+        decision = lineage.latest_artifact(con, "promotion_decision")
+        card = lineage.latest_artifact(con, "model_card")
+    assert decision["details"]["passed"] is True
+    assert decision["details"]["thresholds"]["profile"] == "demo"
+    assert decision["details"]["label"] == "demo thresholds — not a clinical release"
+    assert decision["parents"]["evaluation"] == evaluated["artifact_id"]
+    assert set(evaluated["details"]["splits"]["test"]["models"]) == {
+        "tuned",
+        "base_zero_shot",
+        "base_few_shot",
+        "dictionary",
+    }
+    assert card["parents"] == {
+        "adapter": evaluated["parents"]["adapter"],
+        "evaluation": evaluated["artifact_id"],
+        "dataset_version": evaluated["parents"]["dataset_version"],
+        "promotion_decision": decision["artifact_id"],
+    }
+    assert ids.sha256_file(card["path"]) == card["sha256"]
+    event = instance.get_latest_materialization_event(model_card.key).asset_materialization
+    assert "demo thresholds — not a clinical release" in event.metadata["model_card"].value
+    assert event.metadata["model_card_sha256"].value == card["sha256"]
+
+
+def test_failing_promotion_gate_blocks_model_card_merge_and_serving(pipeline) -> None:
+    """Production thresholds on the tiny random model: the blocking gate fails, so nothing downstream of
+    evaluation materializes in that run, and the decision is in lineage with its thresholds."""
+    from clinical_assets.definitions import build_definitions
+
+    settings, instance = pipeline["settings"], pipeline["instance"]
+    keys = [dg.AssetKey(k) for k in ("evaluation", "model_card", "merged_model", "trtllm_engine", "bento")]
+    result = (
+        build_definitions(settings)
+        .resolve_job_def("training_job")
+        .execute_in_process(
+            instance=instance,
+            asset_selection=keys,
+            run_config={
+                "ops": {"evaluation": RUN_CONFIG["ops"]["evaluation"]},
+                "resources": {"promotion_policy": {"config": {"profile": "production"}}},
+            },
+            raise_on_error=False,
+        )
+    )
+    (gate,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "promotion_gate"]
+    assert not gate.passed
+    assert gate.metadata["profile"].value == "production"
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert materialized == {dg.AssetKey("evaluation")}
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        decision = lineage.latest_artifact(con, "promotion_decision")
+        bento = lineage.latest_artifact(con, "bento")
+    assert decision["run_id"] == result.run_id and decision["details"]["passed"] is False
+    assert decision["details"]["thresholds"]["floor"] == 0.5
+    assert bento["run_id"] != result.run_id
