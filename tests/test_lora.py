@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
-from modeling_fixtures import sft_records, tiny_adapter, tiny_base  # noqa: F401  (pytest fixtures)
+from modeling_fixtures import NOTES, sft_records, tiny_adapter, tiny_base  # noqa: F401  (pytest fixtures)
 
 from clinical.modeling.lora import (
     IGNORE_INDEX,
@@ -14,7 +20,10 @@ from clinical.modeling.lora import (
     LoraTrainingConfig,
     collate,
     encode_example,
+    latest_checkpoint,
     length_bucketed_batches,
+    lr_lambda,
+    micro_batch_plan,
     train_lora,
 )
 from clinical.modeling.merge import merge_adapter
@@ -113,3 +122,159 @@ def test_merged_weights_match_adapter_logits(tiny_adapter, tmp_path):  # noqa: F
     assert result.sha256 != result.base_sha256
     assert (result.path / "tokenizer_config.json").is_file()
     assert not any("lora" in p.name for p in result.path.iterdir())
+
+
+# --- checkpoints, resume, batching, schedules -------------------------------------------------------
+
+RESUME_SETTINGS = dict(
+    max_steps=6,
+    epochs=10,
+    batch_size=2,
+    learning_rate=1e-2,
+    dropout=0.1,
+    seed=3,
+    lr_scheduler="linear",
+    warmup_steps=1,
+    checkpoint_every=2,
+    keep_checkpoints=2,
+)
+
+# Runs train_lora in a child process, slowed by a sleep in the progress callback so that the test
+# can SIGKILL it between two checkpoints.
+DRIVER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from modeling_fixtures import sft_records
+from clinical.modeling.lora import LoraTrainingConfig, train_lora
+config = LoraTrainingConfig(**{settings!r})
+train_lora({base!r}, sft_records(), {out!r}, config, progress=lambda step, total, loss: time.sleep(0.25))
+"""
+
+
+def test_micro_batch_plan_and_schedules():
+    lengths = [5, 9, 7, 3, 8]
+    plan = micro_batch_plan(lengths, LoraTrainingConfig(batch_size=2, grad_accum=2), total_steps=4)
+    assert len(plan) == 8
+    assert sorted(i for batch in plan[:3] for i in batch) == list(range(5))  # one epoch, then the next
+    assert plan == micro_batch_plan(lengths, LoraTrainingConfig(batch_size=2, grad_accum=2), total_steps=4)
+    shuffled = micro_batch_plan(lengths, LoraTrainingConfig(batch_size=2, batching="shuffle", seed=1), 3)
+    assert sorted(i for batch in shuffled for i in batch) == list(range(5))
+    linear = lr_lambda(LoraTrainingConfig(lr_scheduler="linear", warmup_steps=1), total_steps=5)
+    assert [round(linear(s), 3) for s in range(6)] == [0.5, 1.0, 0.75, 0.5, 0.25, 0.0]
+    cosine = lr_lambda(LoraTrainingConfig(lr_scheduler="cosine"), total_steps=4)
+    assert [round(cosine(s), 3) for s in range(5)] == [1.0, 0.854, 0.5, 0.146, 0.0]
+    assert collate([{"input_ids": [5], "labels": [5]}], 0, pad_to=3)["attention_mask"].tolist() == [[1, 0, 0]]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [("precision", "fp16", "precision must be one of"), ("batching", "pack", "batching"), ("batch_size", 0, ">= 1")],
+)
+def test_config_rejects_bad_values(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        LoraTrainingConfig(**{field: value})
+
+
+@pytest.fixture(scope="module")
+def reference_run(tiny_base, tmp_path_factory):  # noqa: F811
+    """An uninterrupted run with checkpoints every 2 of 6 steps, dropout and a linear schedule."""
+    return train_lora(
+        tiny_base.path, sft_records(), tmp_path_factory.mktemp("reference"), LoraTrainingConfig(**RESUME_SETTINGS)
+    )
+
+
+class CrashError(Exception):
+    pass
+
+
+def test_crashed_run_resumes_in_process(tiny_base, reference_run, tmp_path):  # noqa: F811
+    def crash_at_step_5(step, total, loss):
+        if step == 5:
+            raise CrashError
+
+    with pytest.raises(CrashError):
+        train_lora(
+            tiny_base.path, sft_records(), tmp_path, LoraTrainingConfig(**RESUME_SETTINGS), progress=crash_at_step_5
+        )
+    assert latest_checkpoint(tmp_path).name == "step-000004"
+    resumed = train_lora(tiny_base.path, sft_records(), tmp_path, LoraTrainingConfig(**RESUME_SETTINGS))
+    assert resumed.resumed_from_step == 4 and resumed.losses == reference_run.losses
+    assert resumed.adapter_sha256 == reference_run.adapter_sha256
+
+
+@pytest.mark.slow  # a child process that imports torch/transformers/peft: ~15-50 s on this machine
+def test_killed_run_resumes_from_its_last_checkpoint(tiny_base, reference_run, tmp_path):  # noqa: F811
+    reference = reference_run
+    tmp_path.joinpath("reference").symlink_to(reference.adapter_dir)
+    assert reference.steps == 6 and reference.resumed_from_step == 0
+    kept = sorted(p.name for p in (tmp_path / "reference" / "checkpoints").iterdir())
+    assert kept == ["step-000002", "step-000004"]  # keep_checkpoints=2; no checkpoint at the last step
+    assert {p.name for p in (tmp_path / "reference" / "checkpoints" / "step-000004").iterdir()} >= {
+        "adapter_model.safetensors",
+        "optimizer.rank0.pt",
+        "scheduler.pt",
+        "rng.rank0.pt",
+        "trainer_state.json",
+    }
+
+    out = tmp_path / "killed"
+    script = DRIVER.format(
+        tests=str(Path(__file__).parent), settings=RESUME_SETTINGS, base=str(tiny_base.path), out=str(out)
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while latest_checkpoint(out) is None and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    checkpoint = latest_checkpoint(out)
+    assert checkpoint is not None and not (out / "adapter_model.safetensors").exists()
+    killed_at = json.loads((checkpoint / "trainer_state.json").read_text())["step"]
+    assert 0 < killed_at < 6
+
+    resumed = train_lora(tiny_base.path, sft_records(), out, LoraTrainingConfig(**RESUME_SETTINGS))
+    assert resumed.resumed_from_step == killed_at
+    assert resumed.steps == 6 and resumed.losses == reference.losses
+    assert resumed.adapter_sha256 == reference.adapter_sha256
+    assert resumed.train_tokens == reference.train_tokens
+
+    other = LoraTrainingConfig(**{**RESUME_SETTINGS, "learning_rate": 5e-3})
+    with pytest.raises(ValueError, match="another config"):
+        train_lora(tiny_base.path, sft_records(), out, other)
+
+
+def test_module_entry_point_trains_from_jsonl(tiny_base, tmp_path, capsys):  # noqa: F811
+    from clinical.modeling.lora import main
+
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"text": text, "entities": ents}) + "\n" for text, ents in NOTES))
+    code = main(
+        [
+            "--base",
+            str(tiny_base.path),
+            "--train",
+            str(train),
+            "--out",
+            str(tmp_path / "a"),
+            "--set",
+            "max_steps=2",
+            "--set",
+            "batching=pad_max",
+            "--set",
+            "max_length=256",
+            "--set",
+            "epochs=5",
+            "--set",
+            "precision=fp32",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["steps"] == 2 and len(summary["adapter_sha256"]) == 64
+    trained = json.loads((tmp_path / "a" / SUMMARY_FILENAME).read_text())
+    assert trained["padding_fraction"] > 0.3 and trained["bf16_autocast"] is False
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "x", "entities": []}) + "\n{not json\n")
+    assert main(["--base", str(tiny_base.path), "--train", str(bad), "--out", str(tmp_path / "b")]) == 2
+    assert "bad.jsonl line 2: JSONDecodeError" in capsys.readouterr().err
