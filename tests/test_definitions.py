@@ -17,6 +17,7 @@ EXPECTED_ASSETS = {
     "base_model",
     "lora_adapter",
     "evaluation",
+    "model_card",
     "merged_model",
     "trtllm_engine",
     "bento",
