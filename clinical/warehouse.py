@@ -66,6 +66,23 @@ CREATE TABLE IF NOT EXISTS synthetic_notes (
     text VARCHAR NOT NULL, entities JSON NOT NULL, generator_version VARCHAR NOT NULL,
     seed INTEGER NOT NULL, review_status VARCHAR NOT NULL, review_rule VARCHAR, run_id VARCHAR
 );
+-- synthetic review loop and privacy guards (clinical/review.py, clinical/privacy.py, docs/SYNTHETIC.md)
+ALTER TABLE synthetic_notes ADD COLUMN IF NOT EXISTS reviewer VARCHAR;
+ALTER TABLE synthetic_notes ADD COLUMN IF NOT EXISTS review_reason VARCHAR;
+ALTER TABLE synthetic_notes ADD COLUMN IF NOT EXISTS reviewed_at VARCHAR;
+ALTER TABLE synthetic_notes ADD COLUMN IF NOT EXISTS edge_cases JSON;
+ALTER TABLE synthetic_notes ADD COLUMN IF NOT EXISTS privacy_longest_run INTEGER;
+ALTER TABLE synthetic_notes ADD COLUMN IF NOT EXISTS profile VARCHAR;
+CREATE TABLE IF NOT EXISTS synthetic_review_decisions (
+    file_sha256 VARCHAR NOT NULL, line INTEGER NOT NULL, file VARCHAR NOT NULL, synthetic_id VARCHAR NOT NULL,
+    decision VARCHAR NOT NULL, reviewer VARCHAR NOT NULL, reason VARCHAR, decided_at VARCHAR NOT NULL,
+    run_id VARCHAR, recorded_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (file_sha256, line)
+);
+CREATE TABLE IF NOT EXISTS dp_releases (
+    release_id VARCHAR PRIMARY KEY, source_fingerprint VARCHAR NOT NULL, epsilon DOUBLE NOT NULL,
+    spec VARCHAR NOT NULL, noise VARCHAR NOT NULL, release JSON NOT NULL, run_id VARCHAR,
+    created_at TIMESTAMP DEFAULT current_timestamp
+);
 CREATE TABLE IF NOT EXISTS sft_examples (
     dataset_version VARCHAR NOT NULL, example_id VARCHAR NOT NULL, split VARCHAR NOT NULL,
     source VARCHAR NOT NULL, patient_key VARCHAR NOT NULL, parents JSON NOT NULL,
