@@ -5,6 +5,7 @@
 | CLINICAL_HOME | ./data | root of all local state (DuckDB files, artifacts, landing folder) |
 | CLINICAL_LANDING_DIR | $CLINICAL_HOME/landing | folder the new-batch sensor watches |
 | CLINICAL_ANNOTATIONS_DIR | $CLINICAL_HOME/annotations | annotation label files (*.entities.jsonl) |
+| CLINICAL_REVIEW_DIR | $CLINICAL_HOME/review | reviewers' decision files on synthetic notes (docs/SYNTHETIC.md) |
 | CLINICAL_BRAT_DIRS | ../shared/data/maccrobat_dev if present | brat corpora, separated by ':' |
 | CLINICAL_BASE_MODEL | smollm2-135m-instruct | base model spec or a local HF model directory |
 | CLINICAL_HMAC_SECRET | development default | secret of the keyed patient hashes |
@@ -57,6 +58,7 @@ class Settings:
     bentoml_home: Path
     base_model: str = "smollm2-135m-instruct"
     brat_dirs: tuple[str, ...] = field(default_factory=tuple)
+    review_dir: Path | None = None
     hmac_secret: str = DEV_HMAC_SECRET
     environment: str = "development"
     alert_webhook_url: str | None = None
@@ -105,6 +107,7 @@ class Settings:
             home=home,
             landing_dir=Path(env.get("CLINICAL_LANDING_DIR") or home / "landing"),
             annotations_dir=Path(env.get("CLINICAL_ANNOTATIONS_DIR") or home / "annotations"),
+            review_dir=Path(env.get("CLINICAL_REVIEW_DIR") or home / "review"),
             truth_dir=home / "truth",
             warehouse_path=home / "warehouse.duckdb",
             restricted_path=home / "restricted" / "raw.duckdb",

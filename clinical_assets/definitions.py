@@ -18,7 +18,7 @@ from clinical_assets.jobs import ingest_job, training_job
 from clinical_assets.model_card import model_card
 from clinical_assets.monitoring import drift_reference
 from clinical_assets.serving import bento, merged_model, trtllm_engine, trtllm_engine_built
-from clinical_assets.synthetic import synthetic_notes
+from clinical_assets.synthetic import synthetic_notes, synthetic_review_status
 from clinical_assets.training import base_model, lora_adapter
 from resources import (
     Alerting,
@@ -65,6 +65,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             landing_dir=str(settings.landing_dir),
             annotations_dir=str(settings.annotations_dir),
             brat_dirs=list(settings.brat_dirs),
+            review_dir=str(settings.review_dir or settings.home / "review"),
         ),
         "warehouse": Warehouse(
             path=str(settings.warehouse_path),
@@ -110,7 +111,14 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
-        asset_checks=[trtllm_engine_built, residual_phi_scan, promotion_gate, golden_set_held_out, split_leakage],
+        asset_checks=[
+            trtllm_engine_built,
+            residual_phi_scan,
+            promotion_gate,
+            golden_set_held_out,
+            split_leakage,
+            synthetic_review_status,
+        ],
         jobs=[ingest_job, training_job],
         sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],
         resources=build_resources(settings),

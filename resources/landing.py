@@ -16,6 +16,9 @@ class LandingZone(dg.ConfigurableResource):
     landing_dir: str = Field(description="Folder watched for new batches (*.jsonl, *.csv).")
     annotations_dir: str = Field(description="Folder of annotation label files (*.entities.jsonl).")
     brat_dirs: list[str] = Field(default_factory=list, description="Folders of brat standoff corpora.")
+    review_dir: str = Field(
+        default="", description="Folder of reviewers' decision files on synthetic notes (docs/SYNTHETIC.md)."
+    )
 
     def batches(self) -> dict[str, Path]:
         return find_landing_files(self.landing_dir)
