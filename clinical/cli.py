@@ -11,6 +11,7 @@
     clinical consent key | revoke (--patient-key K | --patient-ids FILE) --reason CODE --requested-by ID | status
     clinical retraining pause --reason TEXT | resume | status
     clinical release keygen --out DIR | sign | promote MANIFEST | rollback | status
+    clinical serve [--host H] [--port P] [--public-key PEM] [--check]
     clinical demo
 
 Input lines are `{"id": str, "text": str}`. A bad line is reported on stderr as one line naming the
@@ -326,7 +327,9 @@ def cmd_release(args: argparse.Namespace) -> int:
             Path(args.output).write_text(json.dumps(signed, indent=2, sort_keys=True))
             print(json.dumps({"signed": args.output, "manifest_sha256": release.manifest_sha256(manifest)}))
             return 0
-        key_path = Path(args.public_key) if args.public_key else settings.release_public_key
+        from clinical.serving.deploy import default_public_key_path
+
+        key_path = Path(args.public_key) if args.public_key else default_public_key_path(settings)
         public_key = release.load_public_key(key_path) if key_path else None
         registry = release.ReleaseRegistry(settings.releases_dir or settings.home / "releases")
         if args.release_cmd == "status":
@@ -350,6 +353,27 @@ def cmd_release(args: argparse.Namespace) -> int:
         return 1
     except (release.ReleaseError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Verify the active release (exit 1 when refused), then become `bentoml serve` for its Bento."""
+    from clinical.serving import release
+    from clinical.serving.serve import plan_serve
+    from clinical.settings import Settings
+
+    try:
+        plan = plan_serve(Settings.from_env(), args.host, args.port, args.public_key)
+    except release.ReleaseVerificationError as exc:
+        print(f"clinical: serve refused: {exc}", file=sys.stderr)
+        return 1
+    except (release.ReleaseError, OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps({"verified": plan.release.describe(), "listening": f"http://{args.host}:{args.port}"}))
+    if args.check:
+        return 0
+    sys.stdout.flush()
+    os.execve(plan.argv[0], plan.argv, plan.env)
+    return 0  # not reached
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -433,6 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (promote, rollback, rel_status):
         p.add_argument("--public-key", help="public key PEM (default: CLINICAL_RELEASE_PUBLIC_KEY)")
     rel.set_defaults(func=cmd_release)
+
+    serve = sub.add_parser("serve", help="verify the active signed release, then serve it (follows promote/rollback)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--public-key", help="public key PEM (default: CLINICAL_RELEASE_PUBLIC_KEY)")
+    serve.add_argument("--check", action="store_true", help="verify and print the release; serve nothing")
+    serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="generate the demo batch and materialize the whole graph")
     demo.set_defaults(func=cmd_demo)

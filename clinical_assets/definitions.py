@@ -17,7 +17,7 @@ from clinical_assets.ingest import raw_notes
 from clinical_assets.jobs import ingest_job, training_job
 from clinical_assets.model_card import model_card
 from clinical_assets.monitoring import drift_reference
-from clinical_assets.serving import bento, merged_model, trtllm_engine, trtllm_engine_built
+from clinical_assets.serving import bento, deployment, merged_model, trtllm_engine, trtllm_engine_built
 from clinical_assets.synthetic import synthetic_notes, synthetic_review_status
 from clinical_assets.training import base_model, lora_adapter
 from resources import (
@@ -33,6 +33,7 @@ from resources import (
     Warehouse,
 )
 from resources.promotion import PromotionPolicy
+from resources.releases import ReleaseSigning
 from sensors import consent_revocation_sensor, drift_sensor, new_batch_sensor, run_failure_alert_sensor
 
 ASSETS = [
@@ -48,6 +49,7 @@ ASSETS = [
     merged_model,
     trtllm_engine,
     bento,
+    deployment,
     drift_reference,
 ]
 
@@ -88,6 +90,13 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         ),
         "artifacts": ArtifactStore(root=str(settings.artifacts_dir)),
         "bentoml_store": BentoStore(home=str(settings.bentoml_home)),
+        "release_signing": ReleaseSigning(
+            releases_dir=str(settings.releases_dir or settings.home / "releases"),
+            keys_dir=str(settings.home / "keys"),
+            signing_key=str(settings.release_signing_key) if settings.release_signing_key else None,
+            public_key=str(settings.release_public_key) if settings.release_public_key else None,
+            environment=settings.environment,
+        ),
         "alerting": Alerting(
             webhook_url=from_env_if_same(settings.alert_webhook_url, "CLINICAL_ALERT_WEBHOOK_URL"),
             log_path=str(settings.alerts_log or settings.home / "alerts.log"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import types
 import urllib.error
@@ -18,6 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 from bentoml.exceptions import InvalidArgument
+from modeling_fixtures import tiny_base  # noqa: F401 - session fixture
+from serving_fixtures import tiny_bento  # noqa: F401 - session fixture
 
 from clinical.serving.bento import BentoBuildResult, build_bento, save_model_to_store
 from clinical.serving.service import (
@@ -141,7 +145,11 @@ def client(tmp_path_factory):
     from clinical.serving.service import ClinicalExtractionService
 
     model_dir = tmp_path_factory.mktemp("model")
+    monitor_dir = tmp_path_factory.mktemp("monitor")
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CLINICAL_SERVING_MONITOR_DIR", str(monitor_dir))
+        mp.delenv("CLINICAL_SERVE_FOLLOW_RELEASES", raising=False)
+        mp.delenv("CLINICAL_DEIDENTIFY_REQUESTS", raising=False)
         mp.setitem(sys.modules, "clinical.modeling.extract", types.SimpleNamespace(Extractor=FakeExtractor))
         mp.setenv("CLINICAL_MODEL_DIR", str(model_dir))
         mp.setenv("CLINICAL_MAX_TEXT_CHARS", "200")
@@ -149,6 +157,7 @@ def client(tmp_path_factory):
         mp.delenv("CLINICAL_SERVICE_TOKEN_FILE", raising=False)
         with TestClient(ClinicalExtractionService.to_asgi(), headers=AUTH) as test_client:
             assert FakeExtractor.loaded_from == str(model_dir)
+            test_client.monitor_dir = monitor_dir
             yield test_client
 
 
@@ -159,6 +168,7 @@ def test_http_layer_in_process(client):
     assert body["entities"] == [{"type": "medication", "text": "metformin"}]
     assert body["valid_json"] is True
     assert body["model"]["source"] == "env" and body["model"]["kind"] == "fake"
+    assert body["deidentified"] is False  # a plain folder says nothing about de-identified training
     assert client.post("/extract", json={"text": ""}).status_code == 400
     assert client.post("/extract", json={"text": "y" * 201}).status_code == 413
     assert client.get("/healthz").status_code == 200
@@ -210,6 +220,41 @@ def test_refused_request_never_echoes_the_note(client, caplog, payload, status):
     assert "Jane" not in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b'{"text": "Jane Roe', 400, "not valid JSON (line 1 column 10)"),
+        (b'{"text": "Jane \xff Roe"}', 400, "not UTF-8 (bad byte at offset 15)"),
+        (b'["Jane Roe"]', 400, "must be a JSON object"),
+        (b'{"text": "' + b"J" * 5000 + b'"}', 413, "larger than the limit of"),
+    ],
+    ids=["truncated", "not-utf8", "array", "too-many-bytes"],
+)
+def test_malformed_bodies_get_one_line_errors_without_the_note(client, caplog, body, status, message):
+    response = client.post("/extract", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert message in error and "\n" not in error
+    assert "Jane" not in response.text and "Jane" not in caplog.text
+
+
+def test_every_extract_request_reaches_the_serving_monitor_without_text(client):
+    from clinical.serving import monitor
+
+    before = len(monitor.read_requests(client.monitor_dir).records)
+    assert client.post("/extract", json={"text": SYNTHETIC_NOTE}).status_code == 200
+    assert client.post("/extract", json={"text": ""}).status_code == 400
+    assert (
+        client.post("/extract", json={"text": SYNTHETIC_NOTE}, headers={"Authorization": "Bearer x"}).status_code == 401
+    )
+    records = monitor.read_requests(client.monitor_dir).records[before:]
+    assert [r["status"] for r in records] == [200, 400, 401]
+    assert records[0]["entity_counts"] == {"medication": 1} and records[0]["valid_json"] is True
+    assert records[0]["text_chars"] == len(SYNTHETIC_NOTE)
+    stored = "".join(p.read_text() for p in client.monitor_dir.glob("*.jsonl"))
+    assert "metformin" not in stored and "Jane" not in stored
+
+
 # --- a real Bento ------------------------------------------------------------------------------
 
 
@@ -226,18 +271,13 @@ def _fake_model_dir(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    base_model = pytest.importorskip("clinical.modeling.base_model")
-    return Path(base_model.resolve_base_model("tiny-random", tmp_path_factory.mktemp("cache")).path)
+def tiny_model(tiny_base) -> Path:  # noqa: F811 - pytest fixture
+    return Path(tiny_base.path)
 
 
 @pytest.fixture(scope="module")
-def built(tiny_model: Path, tmp_path_factory) -> tuple[Path, str, BentoBuildResult]:
-    home = tmp_path_factory.mktemp("bentoml_home")
-    model_tag = save_model_to_store(
-        tiny_model, "clinical-extractor", {"adapter_version": "v7"}, {"base": "tiny-random"}, home
-    )
-    return home, model_tag, build_bento(model_tag, home)
+def built(tiny_bento) -> tuple[Path, str, BentoBuildResult]:  # noqa: F811 - pytest fixture
+    return tiny_bento
 
 
 def test_bento_carries_model_and_adapter_version(built, tiny_model: Path):
@@ -317,25 +357,83 @@ def _post(url: str, payload: dict, headers: dict | None = None) -> tuple[int, di
         return err.code, json.loads(err.read() or b"{}")
 
 
+def _metric(text: str, name: str, labels: str = "") -> float:
+    """Sum of the samples of one Prometheus series (optionally only those whose labels contain `labels`)."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and (line[len(name)] in " {") and labels in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _wait_ready(base: str, proc: subprocess.Popen, log_path: Path, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert proc.poll() is None, log_path.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"service not ready in {timeout_s} s"
+        time.sleep(0.5)
+
+
 @pytest.mark.slow
-def test_bentoml_serve_of_the_built_bento(built, tmp_path: Path):
-    home, model_tag, result = built
-    port = _free_port()
-    bentoml_cli = Path(sys.executable).with_name("bentoml")
-    log = (tmp_path / "serve.log").open("w")
+def test_clinical_serve_follows_promote_and_rollback_without_dropping_requests(built, tmp_path: Path, monkeypatch):
+    """The real `clinical serve` on localhost: verified start, auth, bad inputs, batching of concurrent
+    requests, Prometheus series, and a promote + rollback while requests are in flight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clinical.cli import main
+    from clinical.modeling.base_model import weights_sha256
+    from clinical.serving import active, deploy, release
+    from clinical.serving import monitor as serving_monitor
+
+    source_home, model_tag, result = built
+    home = tmp_path / "bentoml"
+    shutil.copytree(source_home, home, symlinks=True)
+    clinical_home = tmp_path / "clinical"
+    signing = deploy.resolve_signing_key(None, None, "development", clinical_home / "keys")
+    stored = active.find_bento(home, result.tag)
+    hashes = {**active.bento_hashes(stored), "merged_model": weights_sha256(stored.model_path)}
+    manifests = []
+    for created in ("2026-11-27T10:00:00+00:00", "2026-11-27T11:00:00+00:00"):
+        manifest = release.make_release_manifest(result.tag, hashes, {}, None, {}, created_at=created)
+        path = deploy.write_signed_manifest(release.sign_manifest(manifest, signing.private_key), tmp_path / "out")
+        manifests.append((release.manifest_sha256(manifest), path))
+    (first, first_path), (second, second_path) = manifests
+    for name in (
+        "CLINICAL_RELEASES_DIR",
+        "CLINICAL_RELEASE_PUBLIC_KEY",
+        "CLINICAL_ENV",
+        "CLINICAL_SERVING_MONITOR_DIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLINICAL_HOME", str(clinical_home))
+    monkeypatch.setenv("BENTOML_HOME", str(home))
+    assert main(["release", "promote", str(first_path)]) == 0
+
     token_file = tmp_path / "service.token"
     token_file.write_text(TOKEN)
     token_file.chmod(0o600)
     env = {
         **_bentoml_env(home),
+        "CLINICAL_HOME": str(clinical_home),
         "CLINICAL_MAX_TEXT_CHARS": "2000",
-        "CLINICAL_MAX_NEW_TOKENS": "32",
+        "CLINICAL_MAX_NEW_TOKENS": "24",
         "CLINICAL_SERVICE_TOKEN_FILE": str(token_file),
+        "CLINICAL_RELEASE_POLL_S": "0.2",
+        "CLINICAL_BATCH_WAIT_MS": "50",
     }
     for name in ("CLINICAL_MODEL_DIR", "CLINICAL_SERVICE_TOKEN", "CLINICAL_SERVICE_ALLOW_NO_AUTH"):
         env.pop(name, None)
+    port = _free_port()
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(
-        [str(bentoml_cli), "serve", result.tag, "--host", "127.0.0.1", "--port", str(port)],
+        [str(Path(sys.executable).with_name("clinical")), "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -343,32 +441,82 @@ def test_bentoml_serve_of_the_built_bento(built, tmp_path: Path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "service not ready in 180 s"
-            time.sleep(0.5)
-
+        _wait_ready(base, proc, log_path)
         status, body = _post(f"{base}/extract", {"text": SYNTHETIC_NOTE})
         assert status == 200, body
-        assert isinstance(body["entities"], list)
-        assert isinstance(body["valid_json"], bool)
-        assert body["model"]["tag"] == model_tag and body["model"]["source"] == "bento"
-        assert _post(f"{base}/extract", {"text": ""})[0] == 400
-        assert _post(f"{base}/extract", {"text": "z" * 2001})[0] == 413
+        assert body["model"]["release"] == first and body["model"]["tag"] == model_tag
+        assert body["model"]["source"] == "release" and body["deidentified"] is False
         assert _post(f"{base}/extract", {"text": SYNTHETIC_NOTE}, headers={})[0] == 401
         wrong = {"Authorization": "Bearer not-the-token-0123456789"}
         assert _post(f"{base}/extract", {"text": SYNTHETIC_NOTE}, headers=wrong)[0] == 401
-        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
-            assert b"bentoml_service_request" in response.read()
-        served_log = (tmp_path / "serve.log").read_text()
-        assert SYNTHETIC_NOTE not in served_log
+        assert _post(f"{base}/extract", {"text": ""})[0] == 400
+        assert _post(f"{base}/extract", {"note": SYNTHETIC_NOTE})[0] == 400
+        assert _post(f"{base}/extract", {"text": "z" * 2001})[0] == 413
+        request = urllib.request.Request(
+            f"{base}/extract", data=b'{"text": "Jane', headers={"Content-Type": "application/json", **AUTH}
+        )
+        with pytest.raises(urllib.error.HTTPError) as bad_json:
+            urllib.request.urlopen(request, timeout=30)
+        assert bad_json.value.code == 400 and "not valid JSON" in json.loads(bad_json.value.read())["error"]
+
+        # Concurrent requests share generate() calls.
+        with ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(lambda _: _post(f"{base}/extract", {"text": SYNTHETIC_NOTE})[0], range(6)))
+        assert statuses == [200] * 6
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        batches = _metric(metrics, "clinical_batch_size_count")
+        batched = _metric(metrics, "clinical_batch_size_sum")
+        assert batched == 7 and batches < batched, (batches, batched)
+
+        # Promote, then roll back, while clients keep sending requests.
+        served_by: list[str] = []
+        failures: list[object] = []
+        stop = threading.Event()
+
+        def client() -> None:
+            while not stop.is_set():
+                code, answer = _post(f"{base}/extract", {"text": SYNTHETIC_NOTE})
+                if code == 200:
+                    served_by.append(answer["model"]["release"])
+                else:
+                    failures.append((code, answer))
+
+        def wait_for(release_id: str) -> None:
+            deadline = time.monotonic() + 120
+            while not served_by or served_by[-1] != release_id:
+                assert time.monotonic() < deadline, f"still not served by {release_id[:12]}"
+                assert proc.poll() is None
+                time.sleep(0.1)
+
+        with ThreadPoolExecutor(3) as pool:
+            for _ in range(3):
+                pool.submit(client)
+            try:
+                wait_for(first)
+                assert main(["release", "promote", str(second_path)]) == 0
+                wait_for(second)
+                assert main(["release", "rollback"]) == 0
+                wait_for(first)
+            finally:
+                stop.set()
+        assert not failures, failures[:3]
+        assert second in served_by and served_by[-1] == first
+
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
+        assert _metric(metrics, "clinical_release_events_total", 'outcome="swapped"') == 2
+        assert _metric(metrics, "clinical_requests_total", 'status="401"') == 2
+        assert _metric(metrics, "clinical_requests_total", 'status="200"') >= 8
+        assert _metric(metrics, "clinical_invalid_request_json_total") == 1
+        assert "clinical_request_latency_seconds_bucket" in metrics
+        assert "bentoml_service_request" in metrics
+
+        records = serving_monitor.read_requests(clinical_home / "monitoring" / "requests").records
+        assert {r["status"] for r in records} >= {200, 400, 401, 413}
+        assert {r["release"] for r in records if r["status"] == 200} == {result.tag}
+        served_log = log_path.read_text()
+        assert SYNTHETIC_NOTE not in served_log and "metformin" not in served_log
         assert TOKEN not in served_log
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

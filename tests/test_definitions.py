@@ -21,6 +21,7 @@ EXPECTED_ASSETS = {
     "merged_model",
     "trtllm_engine",
     "bento",
+    "deployment",
     "drift_reference",
 }
 

@@ -48,6 +48,10 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MANIFEST_KEYS = frozenset(
     {"schema", "bento_tag", "model_sha256", "evaluation", "model_card_sha256", "lineage", "created_at"}
 )
+OPTIONAL_MANIFEST_KEYS = frozenset({"serving", "notes"})
+"""Added later, present only when set, so manifests signed before them keep their hash:
+serving: how the release must be served (e.g. {"deidentify_requests": true, "deid_policies": [...]});
+notes: short strings without PHI (e.g. why model_card_sha256 is null)."""
 
 AuditHook = Callable[[str, dict[str, Any]], None]
 """Called as hook(event_type, {"bento_tag": ..., "manifest_sha256": ...}) after a switch."""
@@ -75,8 +79,11 @@ def manifest_sha256(manifest: dict[str, Any]) -> str:
 
 
 def _check_manifest(manifest: Any) -> None:
-    if not isinstance(manifest, dict) or set(manifest) != MANIFEST_KEYS:
-        raise ReleaseVerificationError(f"manifest must be an object with exactly the keys {sorted(MANIFEST_KEYS)}")
+    if not isinstance(manifest, dict) or not MANIFEST_KEYS <= set(manifest) <= MANIFEST_KEYS | OPTIONAL_MANIFEST_KEYS:
+        raise ReleaseVerificationError(
+            f"manifest must be an object with the keys {sorted(MANIFEST_KEYS)} "
+            f"(and optionally {sorted(OPTIONAL_MANIFEST_KEYS)}), nothing else"
+        )
     if manifest["schema"] != SCHEMA:
         raise ReleaseVerificationError(f"manifest schema {manifest['schema']!r} is not {SCHEMA!r}")
     if not isinstance(manifest["bento_tag"], str) or ":" not in manifest["bento_tag"]:
@@ -94,6 +101,12 @@ def _check_manifest(manifest: Any) -> None:
         raise ReleaseVerificationError("evaluation must be a JSON object")
     if not isinstance(manifest["lineage"], dict | list):
         raise ReleaseVerificationError("lineage must be a JSON object or list of ids")
+    if "serving" in manifest and not isinstance(manifest["serving"], dict):
+        raise ReleaseVerificationError("serving must be a JSON object")
+    if "notes" in manifest and (
+        not isinstance(manifest["notes"], list) or not all(isinstance(n, str) for n in manifest["notes"])
+    ):
+        raise ReleaseVerificationError("notes must be a list of strings")
 
 
 def make_release_manifest(
@@ -103,6 +116,8 @@ def make_release_manifest(
     model_card_sha256: str | None,
     lineage_ids: dict[str, Any] | list[str],
     created_at: str | None = None,
+    serving: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """A release manifest (plain dict, JSON-safe), checked for shape.
 
@@ -112,6 +127,8 @@ def make_release_manifest(
     model_card_sha256: sha256 of the model card, None when there is none.
     lineage_ids: artifact ids (or a name -> id mapping) for `clinical lineage trace`.
     created_at: UTC ISO time; now when None.
+    serving: how to serve it (see OPTIONAL_MANIFEST_KEYS); left out when None.
+    notes: short PHI-free notes; left out when None.
     """
     manifest = {
         "schema": SCHEMA,
@@ -122,6 +139,10 @@ def make_release_manifest(
         "lineage": copy.deepcopy(lineage_ids),
         "created_at": created_at or datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if serving is not None:
+        manifest["serving"] = copy.deepcopy(serving)
+    if notes is not None:
+        manifest["notes"] = list(notes)
     try:
         canonical_json(manifest)
     except (TypeError, ValueError) as exc:
