@@ -6,11 +6,12 @@ import time
 import dagster as dg
 from pydantic import Field
 
+from clinical.ids import canonical_json, sha256_text
 from clinical.modeling import base_model as base_model_logic
 from clinical.modeling import lora
 from clinical.warehouse import fetch_dicts
 from clinical_assets.dataset import sft_dataset
-from clinical_assets.metadata import line_plot
+from clinical_assets.metadata import line_plot, md_table
 from clinical_assets.versioning import code_version
 from resources import ArtifactStore, BaseModelRegistry, Warehouse
 
@@ -51,16 +52,49 @@ def base_model(
 
 
 class LoraConfig(dg.Config):
+    """Every hyperparameter of the LoRA run (see clinical.modeling.lora.LoraTrainingConfig)."""
+
     r: int = Field(default=16, description="LoRA rank.")
     alpha: int = Field(default=32, description="LoRA alpha (scaling = alpha / r).")
     dropout: float = Field(default=0.05, description="LoRA dropout.")
-    target_modules: list[str] = Field(default=["q_proj", "k_proj", "v_proj", "o_proj"])
-    learning_rate: float = Field(default=2e-4)
-    max_steps: int = Field(default=30, description="Optimizer steps (the demo default is short).")
-    batch_size: int = Field(default=4)
-    grad_accum: int = Field(default=1)
+    target_modules: list[str] = Field(
+        default=["q_proj", "k_proj", "v_proj", "o_proj"], description="Linear layers that get adapters."
+    )
+    learning_rate: float = Field(default=2e-4, description="Peak AdamW learning rate.")
+    weight_decay: float = Field(default=0.0, description="AdamW weight decay.")
+    lr_scheduler: str = Field(default="constant", description="constant, linear or cosine (after warm-up).")
+    warmup_steps: int = Field(default=0, description="Linear warm-up steps.")
+    max_steps: int = Field(default=30, description="Optimizer steps, 0 = no cap (the demo default is short).")
+    epochs: int = Field(default=1, description="Passes over the train split (max_steps caps them).")
+    batch_size: int = Field(default=4, description="Examples per forward pass (per process).")
+    grad_accum: int = Field(default=1, description="Forward passes per optimizer step.")
     max_length: int = Field(default=512, description="Longest tokenized example; longer ones are truncated.")
+    batching: str = Field(
+        default="bucket", description="bucket (similar lengths together), shuffle, or pad_max (plain baseline)."
+    )
     seed: int = Field(default=0, description="The same seed gives the same adapter on CPU.")
+    precision: str = Field(
+        default="auto", description="auto (bf16 autocast where native: CUDA, AVX512_BF16 CPUs), bf16 or fp32."
+    )
+    gradient_checkpointing: bool = Field(default=False, description="Recompute activations (large base models).")
+    checkpoint_every: int = Field(
+        default=10, description="Save adapter + optimizer + scheduler + RNG state every N steps (0 = never)."
+    )
+    keep_checkpoints: int = Field(default=2, description="Newest checkpoints kept.")
+    resume: bool = Field(
+        default=True, description="Continue from the newest checkpoint of the same config, data and base model."
+    )
+
+    def training_config(self) -> lora.LoraTrainingConfig:
+        return lora.LoraTrainingConfig(**{**self.model_dump(), "target_modules": tuple(self.target_modules)})
+
+
+def adapter_dir_name(dataset_version: str, base_sha256: str, config: LoraConfig) -> str:
+    """The run's output folder: the same data, base model, hyperparameters and training code give the
+    same folder, so a re-executed (retried) run finds the checkpoints of the run that died."""
+    settings = {k: v for k, v in config.model_dump().items() if k not in lora.NOT_FINGERPRINTED}
+    key = sha256_text(canonical_json({"base": base_sha256, "config": settings, "code": LORA_CODE}))
+    return f"{dataset_version[:12]}-{key[:12]}"
 
 
 def latest_dataset_version(con) -> str:
@@ -94,27 +128,26 @@ def lora_adapter(
     artifacts: ArtifactStore,
     warehouse: Warehouse,
 ) -> dg.MaterializeResult:
-    """A LoRA adapter trained with peft on the train split (loss on the assistant tokens only),
-    saved with its config, training summary and sha256."""
+    """A LoRA adapter trained with peft on the train split (loss on the assistant tokens only, length
+    bucketing, bf16 autocast where the hardware has it), saved with its config, training summary and
+    sha256. Checkpoints every `checkpoint_every` steps; a re-executed run of the same config, data and
+    base model resumes from the newest one. Runs on CPU here; on a CUDA GPU it trains in bf16 (not
+    exercised on the CPU-only development machines). Multi-GPU: docs/TRAINING.md (accelerate + FSDP)."""
     info = base_models.resolve()
     with warehouse.connect(read_only=True) as con:
         version = latest_dataset_version(con)
         train = split_records(con, version, "train")
         validation = split_records(con, version, "validation")
-    training_config = lora.LoraTrainingConfig(
-        r=config.r,
-        alpha=config.alpha,
-        dropout=config.dropout,
-        target_modules=tuple(config.target_modules),
-        learning_rate=config.learning_rate,
-        max_steps=config.max_steps,
-        batch_size=config.batch_size,
-        grad_accum=config.grad_accum,
-        max_length=config.max_length,
-        seed=config.seed,
+    try:
+        training_config = config.training_config()
+    except ValueError as exc:
+        raise dg.Failure(f"lora_adapter config: {exc}") from None
+    out_dir = artifacts.path("adapters", adapter_dir_name(version, info.weights_sha256, config))
+    checkpoint = lora.latest_checkpoint(out_dir) if config.resume else None
+    context.log.info(
+        f"training LoRA on {len(train)} examples of dataset {version[:12]} for {config.max_steps} steps"
+        + (f"; resuming from {checkpoint.name}" if checkpoint else "")
     )
-    out_dir = artifacts.path("adapters", f"{version[:12]}-{context.run.run_id[:8]}")
-    context.log.info(f"training LoRA on {len(train)} examples of dataset {version[:12]} for {config.max_steps} steps")
 
     def progress(step: int, total: int, loss: float) -> None:
         context.log.info(f"step {step}/{total} loss {loss:.4f}")
@@ -123,6 +156,7 @@ def lora_adapter(
         info.path, train, out_dir, training_config, validation_records=validation or None, progress=progress
     )
     summary = result.as_dict()
+    params = config.model_dump()
     warehouse.register_artifact(
         context.run.run_id,
         artifact_id=f"adapter_{result.adapter_sha256[:32]}",
@@ -147,7 +181,15 @@ def lora_adapter(
             "peak_rss_mb": round(float(result.peak_rss_mb), 1),
             "seconds": round(float(result.seconds), 1),
             "loss_curve": line_plot({"train loss": result.losses}, "Training loss", "step", "loss"),
-            "hyperparameters": dg.MetadataValue.json(config.model_dump()),
+            "hyperparameters": md_table(
+                [{"parameter": k, "value": ", ".join(v) if isinstance(v, list) else str(v)} for k, v in params.items()]
+            ),
+            "resumed_from_step": result.resumed_from_step,
+            "checkpoints": dg.MetadataValue.path(str(result.adapter_dir / lora.CHECKPOINTS_DIRNAME)),
+            "padding_fraction": round(float(result.padding_fraction), 3),
+            "bf16_autocast": result.bf16_autocast,
+            "device": result.device,
+            "fingerprint": result.fingerprint,
         },
         data_version=dg.DataVersion(result.adapter_sha256),
     )

@@ -278,3 +278,19 @@ def test_module_entry_point_trains_from_jsonl(tiny_base, tmp_path, capsys):  # n
     bad.write_text(json.dumps({"text": "x", "entities": []}) + "\n{not json\n")
     assert main(["--base", str(tiny_base.path), "--train", str(bad), "--out", str(tmp_path / "b")]) == 2
     assert "bad.jsonl line 2: JSONDecodeError" in capsys.readouterr().err
+
+
+def test_dagster_run_config_covers_every_hyperparameter_and_names_a_stable_folder():
+    from clinical_assets.training import LoraConfig, adapter_dir_name
+
+    assert set(LoraConfig.model_fields) == set(LoraTrainingConfig.__dataclass_fields__) - {"log_every"}
+    config = LoraConfig(learning_rate=1e-3, target_modules=["q_proj"], batching="shuffle", precision="fp32")
+    training = config.training_config()
+    assert training.target_modules == ("q_proj",) and training.batching == "shuffle" and training.precision == "fp32"
+    name = adapter_dir_name("d" * 64, "b" * 64, config)
+    retry = LoraConfig(**{**config.model_dump(), "checkpoint_every": 3, "keep_checkpoints": 5})
+    assert adapter_dir_name("d" * 64, "b" * 64, retry) == name  # checkpoint settings do not move the folder
+    assert adapter_dir_name("d" * 64, "b" * 64, LoraConfig(learning_rate=2e-3)) != name
+    assert adapter_dir_name("e" * 64, "b" * 64, config) != name and adapter_dir_name("d" * 64, "c" * 64, config) != name
+    with pytest.raises(ValueError, match="precision must be one of"):
+        LoraConfig(precision="fp8").training_config()

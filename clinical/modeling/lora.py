@@ -39,7 +39,7 @@ LR_SCHEDULERS = ("constant", "linear", "cosine")
 CHECKPOINTS_DIRNAME = "checkpoints"
 TRAINER_STATE = "trainer_state.json"
 # Fields that change neither the adapter nor the data order: a resumed run may differ in these.
-_NOT_FINGERPRINTED = ("checkpoint_every", "keep_checkpoints", "resume", "log_every")
+NOT_FINGERPRINTED = ("checkpoint_every", "keep_checkpoints", "resume", "log_every")
 
 
 @dataclass
@@ -445,7 +445,7 @@ def _use_bf16(precision: str, device_type: str) -> bool:
 
 
 def _fingerprint(config: LoraTrainingConfig, base_model_path: Path, examples, processes: int) -> str:
-    settings = {k: v for k, v in config.as_dict().items() if k not in _NOT_FINGERPRINTED}
+    settings = {k: v for k, v in config.as_dict().items() if k not in NOT_FINGERPRINTED}
     digest = hashlib.sha256()
     digest.update(json.dumps({"config": settings, "base": str(base_model_path), "processes": processes}).encode())
     for example in examples:
