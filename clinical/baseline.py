@@ -4,8 +4,9 @@ The lexicon is built from
 - the entity texts of the TRAIN split (each phrase gets the type it carries most often there), and
 - for medications, the name variants of `drug-named-entity-recognition` (DrugBank/NHS/Wikipedia
   names and brands, MIT), read straight from the package's bundled dictionary (importing the package
-  itself reads and writes a cache in the home folder). Variants shorter than 4 characters, English
-  stop words and variants without a letter are left out (they match ordinary words and numbers).
+  itself reads and writes a cache in the home folder). Variants shorter than 4 characters, common
+  English function words (COMMON_WORDS: the dictionary lists "more") and variants without a letter
+  are left out (they match ordinary words, abbreviations and numbers).
 Train phrases win over drug names when both hold a phrase.
 
 Matching: notes are tokenized (letters and digits, inner `-`, `'`, `/`, `.` kept); at each token the
@@ -38,6 +39,12 @@ NEGATION_TRIGGERS = ("no", "not", "denies", "denied", "without", "negative for",
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\-/.][A-Za-z0-9]+)*")
 _SENTENCE_BREAK = re.compile(r"[.;!?\n]")
 DRUG_PACKAGE = "drug_named_entity_recognition"
+# English function words of 4+ letters; the bundled dictionary holds at least one ("more").
+COMMON_WORDS = frozenset(
+    "more most much many some such than then them they this that these those with within without from into onto "
+    "upon over under after before about above below again also been being both each either every here just like "
+    "only other same very well were what when where which while will would your".split()
+)
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
@@ -59,12 +66,12 @@ def drug_names() -> frozenset[str]:
     path = Path(next(iter(spec.submodule_search_locations))) / "drug_ner_dictionary.pkl.bz2"
     with bz2.open(path, "rb") as handle:
         variants = pickle.load(handle)["drug_variant_to_canonical"]
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     keys = set()
+    plain = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
     for variant in variants:
-        key = phrase_key(variant)
-        if len(key) >= MIN_DRUG_CHARS and key not in ENGLISH_STOP_WORDS and re.search("[a-z]", key):
+        # Most variants are plain lower-case words: their key is themselves (skips the tokenizer).
+        key = variant if plain.fullmatch(variant) else phrase_key(variant)
+        if len(key) >= MIN_DRUG_CHARS and key not in COMMON_WORDS and re.search("[a-z]", key):
             keys.add(key)
     return frozenset(keys)
 

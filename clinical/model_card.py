@@ -348,6 +348,8 @@ def render_markdown(card: dict[str, Any]) -> str:
             f"Profile `{promotion['thresholds']['profile']}` — {promotion['label']}; split: {promotion['split']}.",
             "",
             *_table(promotion["criteria"]),
+            "",
+            *(f"- {note}" for note in promotion.get("notes", [])),
         ]
     else:
         lines.append(promotion.get("note", ""))

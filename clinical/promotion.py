@@ -18,7 +18,7 @@ decision under it says "demo thresholds — not a clinical release".
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 DEMO_LABEL = "demo thresholds — not a clinical release"
@@ -87,12 +87,14 @@ def thresholds(profile: str = "production", **overrides: float | int | None) -> 
 
 @dataclass(frozen=True)
 class GateDecision:
-    """passed: every criterion passed; criteria: one row per criterion; split: the gate split."""
+    """passed: every criterion passed; criteria: one row per criterion; split: the gate split;
+    notes: comparisons reported but not gated (the dictionary baseline)."""
 
     passed: bool
     criteria: list[dict[str, Any]]
     thresholds: GateThresholds
     split: str
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class GateDecision:
             "thresholds": self.thresholds.as_dict(),
             "split": self.split,
             "label": self.thresholds.label,
+            "notes": self.notes,
         }
 
     def summary(self) -> str:
@@ -191,4 +194,12 @@ def decide(evaluation: dict[str, Any], gate: GateThresholds) -> GateDecision:
                 "passed": gap["value"] <= gate.max_fairness_gap,
             }
         )
-    return GateDecision(all(c["passed"] for c in criteria), criteria, gate, split)
+    notes = []
+    if "dictionary" in models:
+        lexicon = models["dictionary"]["micro_f1"]
+        verdict = "beats" if lexicon > tuned["micro_f1"] else "does not beat"
+        notes.append(
+            f"dictionary baseline F1 {lexicon:.3f} {verdict} the tuned F1 {tuned['micro_f1']:.3f} on {split} "
+            "(reported, not gated)"
+        )
+    return GateDecision(all(c["passed"] for c in criteria), criteria, gate, split, notes)

@@ -369,6 +369,7 @@ def promotion_gate(
             "thresholds_label": gate.label,
             "gate_split": decision.split,
             "criteria": md_table(decision.criteria),
+            "not_gated": dg.MetadataValue.md("\n".join(f"- {n}" for n in decision.notes) or "_none_"),
             "thresholds": dg.MetadataValue.json(gate.as_dict()),
             "evaluation_id": evaluated["artifact_id"],
             "promotion_decision_id": decision_id,

@@ -58,9 +58,11 @@ def test_production_gate_blocks_each_failed_criterion(kwargs, criterion):
     assert "BLOCKED" in decision.summary() and criterion in decision.summary()
 
 
-def test_the_dictionary_baseline_does_not_enter_the_margin():
-    # The gate compares against the prompted base model; the dictionary is reported, not gated.
-    assert promotion.decide(evaluation(), promotion.thresholds("production")).passed
+def test_the_dictionary_baseline_is_reported_not_gated():
+    # The gate compares against the prompted base model; a stronger lexicon lookup is said plainly.
+    decision = promotion.decide(evaluation(), promotion.thresholds("production"))
+    assert decision.passed
+    assert decision.notes == ["dictionary baseline F1 0.900 beats the tuned F1 0.700 on test (reported, not gated)"]
 
 
 def test_demo_profile_is_named_and_labelled():
