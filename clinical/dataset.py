@@ -124,6 +124,23 @@ def assemble_examples(
     return examples, stats
 
 
+def cached_tokenizer_dir(spec: str, cache_dir: str | Path) -> Path | None:
+    """Where the base model's tokenizer already is on disk, without building or converting anything.
+
+    spec: the base-model spec (a local model directory, or smollm2-135m-instruct / tiny-random, which
+    share the SmolLM2 tokenizer and keep it in the registry's cache once base_model has run).
+    None when it is not there yet: the dataset card then uses the documented approximation.
+    """
+    from clinical.modeling.base_model import SMOLLM2_SPEC, TINY_RANDOM_SPEC, TOKENIZER_DIRNAME
+
+    local = Path(spec).expanduser()
+    candidates = [local] if spec.strip() and local.is_dir() else []
+    if spec in (SMOLLM2_SPEC, TINY_RANDOM_SPEC):
+        cache = Path(cache_dir)
+        candidates += [cache / spec, cache / TOKENIZER_DIRNAME, cache / SMOLLM2_SPEC, cache / TINY_RANDOM_SPEC]
+    return next((c for c in candidates if (c / "tokenizer_config.json").is_file()), None)
+
+
 def model_token_counter(model_dir: str | Path) -> Callable[[str], int]:
     """Count tokens with the tokenizer saved in `model_dir` (no special tokens, no chat template)."""
     from transformers import AutoTokenizer

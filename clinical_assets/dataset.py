@@ -183,13 +183,16 @@ def sft_dataset(
 
 
 def token_counter(base_models: BaseModelRegistry, log) -> tuple:
-    """The base model's tokenizer as a counting function, or (None, reason) for the documented
-    whitespace approximation when the model cannot be resolved here."""
+    """The base model's tokenizer as a counting function when it is already on disk (cheap), else
+    (None, "") for the documented approximation; converting the base model is base_model's job."""
+    folder = dataset.cached_tokenizer_dir(base_models.spec, base_models.cache_dir)
+    if folder is None:
+        log.info("base-model tokenizer not cached yet; the dataset card approximates token counts")
+        return None, ""
     try:
-        info = base_models.resolve()
-        return dataset.model_token_counter(info.path), f"{info.name} tokenizer (no chat-template tokens)"
+        return dataset.model_token_counter(folder), f"{folder.name} tokenizer (no chat-template tokens)"
     except Exception as exc:  # the card must not fail for want of a tokenizer; it says which counter it used
-        log.warning(f"base-model tokenizer unavailable ({type(exc).__name__}); counting whitespace words")
+        log.warning(f"base-model tokenizer unreadable ({type(exc).__name__}); the card approximates token counts")
         return None, ""
 
 

@@ -285,4 +285,21 @@ def test_dataset_card_has_counts_lengths_and_hash():
         len(r["entities"]) for r in records if r["split"] == "train"
     )
     default = build_sft_dataset(examples)[1]["token_length"]["counter"]
-    assert default.startswith("whitespace words")
+    assert default.startswith("characters / 4")
+    assert build_sft_dataset(examples)[1]["token_length"]["text"]["max"] == max(
+        -(-len(r["text"]) // 4) for r in records
+    )
+
+
+def test_cached_tokenizer_dir_never_builds(tmp_path):
+    from clinical.dataset import cached_tokenizer_dir
+
+    assert cached_tokenizer_dir("smollm2-135m-instruct", tmp_path) is None
+    (tmp_path / "smollm2-tokenizer").mkdir()
+    (tmp_path / "smollm2-tokenizer" / "tokenizer_config.json").write_text("{}")
+    assert cached_tokenizer_dir("tiny-random", tmp_path) == tmp_path / "smollm2-tokenizer"
+    local = tmp_path / "llama"
+    local.mkdir()
+    assert cached_tokenizer_dir(str(local), tmp_path) is None  # never another model's tokenizer
+    (local / "tokenizer_config.json").write_text("{}")
+    assert cached_tokenizer_dir(str(local), tmp_path) == local
