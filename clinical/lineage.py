@@ -149,7 +149,8 @@ def trace(con: Any, ref: str) -> dict[str, Any]:
                     frontier.append(parent)
     versions = [a["parents"]["dataset_version"] for a in chain if "dataset_version" in a["parents"]]
     out: dict[str, Any] = {"artifact": artifact, "chain": chain, "links": links(con, chain)}
-    out["flags"] = artifact_flags(con, [a["artifact_id"] for a in chain] + versions[:1])
+    flagged = [a["artifact_id"] for a in chain] + [link["artifact_id"] for link in out["links"]] + versions[:1]
+    out["flags"] = artifact_flags(con, flagged)
     out["data_use"] = next((a["details"]["data_use"] for a in chain if a["details"].get("data_use")), {})
     if versions:
         out["dataset"] = dataset_sources(con, versions[0])
@@ -340,7 +341,7 @@ def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
     for link in trace.get("links", []):
         where = f" {link['path']}" if link["path"] else ""
         digest = f" sha256 {link['sha256']}" if link["sha256"] else ""
-        items.append((1, f"link: {link['kind']}", f"{link['artifact_id']}{where}{digest} run {link['run_id']}"))
+        items.append((0, f"link: {link['kind']}", f"{link['artifact_id']}{where}{digest} run {link['run_id']}"))
     data_use = trace.get("data_use") or (trace.get("dataset") or {}).get("data_use") or {}
     shown = {k: v for k, v in data_use.items() if v}
     items.append((0, "data use", ", ".join(f"{k} {v}" for k, v in shown.items()) if shown else "not recorded"))
@@ -355,13 +356,15 @@ def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
         for s in dataset["synthetic"]:
             items.append((1, "synthetic", f"generator {s['generator_version']} seed {s['seed']}: {s['notes']} notes"))
         excluded = dataset.get("consent_exclusions") or {}
-        if excluded:
+        if excluded.get("revoked_patients") or excluded.get("revoked_records"):
             detail = (
                 f"{excluded.get('records_excluded', 0)} records left out for "
                 f"{excluded.get('revoked_patients', 0)} revoked patients and {excluded.get('revoked_records', 0)} "
                 "revoked records"
             )
             items.append((1, "consent revocations applied", detail))
+        elif excluded:
+            items.append((1, "consent revocations applied", "none were in force"))
     for policy in trace.get("deidentification_policies", []):
         items.append((0, "de-identification", f"{policy['policy']} fingerprint {policy['policy_fingerprint']}"))
     return items
