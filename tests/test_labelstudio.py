@@ -120,3 +120,16 @@ def test_find_exports_lists_json_files_only(tmp_path):
     (tmp_path / "labels.entities.jsonl").write_text("", encoding="utf-8")
     assert [p.name for p in find_exports(tmp_path)] == ["a.json", "b.json"]
     assert find_exports(tmp_path / "absent") == []
+
+
+def test_shipped_labelling_config_matches_the_importer():
+    import xml.etree.ElementTree as ET
+
+    from clinical.labelstudio import NEGATION_VALUES, USED_TYPES
+
+    root = ET.parse(Path(__file__).parents[1] / "docs" / "labelstudio_config.xml").getroot()
+    labels = {label.get("value") for label in root.iter("Label")}
+    assert labels == set(USED_TYPES) and all(canonical_label(v) == v for v in labels)
+    (choices,) = [c for c in root.iter("Choices") if c.get("perRegion") == "true"]
+    assert {c.get("value").lower() for c in choices.iter("Choice")} & NEGATION_VALUES == {"negated"}
+    assert [r.get("value") for r in root.iter("Relation")] == ["MODIFY"]
