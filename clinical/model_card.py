@@ -142,6 +142,8 @@ def build_model_card(
                 "weights_sha256": (base or {}).get("sha256"),
                 "license": base_details.get("license"),
                 "parameters": base_details.get("n_params"),
+                "source": base_details.get("source"),
+                "source_sha256": base_details.get("source_sha256"),
             },
             "hyperparameters": adapter["details"].get("config", {}),
             "training": {
@@ -249,6 +251,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         {"field": "base weights sha256", "value": details["base_model"].get("weights_sha256")},
         {"field": "base licence", "value": details["base_model"].get("license")},
         {"field": "parameters", "value": details["base_model"].get("parameters")},
+        {"field": "base source", "value": details["base_model"].get("source")},
+        {"field": "base source sha256", "value": details["base_model"].get("source_sha256")},
         {"field": "hyperparameters", "value": json.dumps(details["hyperparameters"], sort_keys=True)},
         {"field": "code version / run", "value": f"{details['adapter_code_version']} / {details['adapter_run_id']}"},
     ]), ""]  # fmt: skip
@@ -285,6 +289,7 @@ def render_markdown(card: dict[str, Any]) -> str:
             for name, s in evaluation["splits"].items()
         ]
     )
+    lines.append("")
     for what, why in evaluation["not_evaluated"].items():
         lines.append(f"- not evaluated: {what}: {why}")
     training = card["training_data"]
