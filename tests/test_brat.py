@@ -235,3 +235,10 @@ def test_maccrobat_default_golden_set_is_small_and_stable():
     assert golden_rule("x", in_golden_folder=True) == "folder:golden" and golden_rule("x", listed=["x"]) == "listed"
     assert [d for d in doc_ids if golden_rule(d, fraction=GOLDEN_FRACTION, salt="v2")] != golden
     assert read_brat_document(MACCROBAT / "18416479.txt").annotated_at.endswith("+00:00")
+
+
+def test_mismatch_error_does_not_quote_note_text(tmp_path):
+    lines = ["T1\tMedication 0 9\tSecret Name"]
+    with pytest.raises(BratFormatError, match="does not match the document at 0 9") as info:
+        read_brat_document(_write(tmp_path, "quote", TEXT, lines))
+    assert "Secret" not in str(info.value) and TEXT[:9] not in str(info.value)
