@@ -14,7 +14,10 @@ class LandingZone(dg.ConfigurableResource):
     """Folders the pipeline reads its inputs from."""
 
     landing_dir: str = Field(description="Folder watched for new batches (*.jsonl, *.csv).")
-    annotations_dir: str = Field(description="Folder of annotation label files (*.entities.jsonl).")
+    annotations_dir: str = Field(
+        description="Folder of annotation label files (*.entities.jsonl) and Label Studio exports (*.json); "
+        "those in its golden/ subfolder are golden sets, held out of training."
+    )
     brat_dirs: list[str] = Field(default_factory=list, description="Folders of brat standoff corpora.")
     review_dir: str = Field(
         default="", description="Folder of reviewers' decision files on synthetic notes (docs/SYNTHETIC.md)."
