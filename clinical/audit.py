@@ -10,8 +10,10 @@ last seq and hash are also written to a head anchor file beside the warehouse (`
 replaced atomically) that `verify` compares with. Whoever can rewrite both the warehouse and the
 anchor can rewrite history: in production copy the anchor to a write-once store as well.
 
-Event types in use: `artifact_registered`, `dataset_created`, `batch_ingested`; promotions,
-rollbacks, consent revocations and review decisions append their own types through the same call.
+Event types in use: `artifact_registered`, `dataset_created`, `batch_ingested`, `review_decision`,
+`synthetic_review`, `consent_revoked` (clinical/consent.py: revocation file sha256, counts, reason
+codes, flagged artifact ids, the retraining run key), and the release registry's promotion and
+rollback events; new kinds of event append their own types through the same call.
 """
 
 from __future__ import annotations

@@ -57,15 +57,16 @@ def latest_artifact(con: Any, kind: str) -> dict[str, Any] | None:
 
 
 def find_artifact(con: Any, ref: str) -> dict[str, Any] | None:
-    """An artifact by id, sha256 (or a prefix of 8+ characters), path, or `latest:<kind>`."""
+    """An artifact by id, sha256 (or a prefix of 8+ characters), path, Bento tag, or `latest:<kind>`."""
     if ref.startswith("latest:"):
         return latest_artifact(con, ref.removeprefix("latest:"))
     rows = fetch_dicts(
         con,
         "SELECT * FROM artifacts WHERE artifact_id = ? OR sha256 = ? OR path = ? "
+        "OR (kind = 'bento' AND details->>'tag' = ?) "
         "OR (length(?) >= 8 AND (starts_with(sha256, ?) OR starts_with(artifact_id, ?))) "
         "ORDER BY created_at DESC LIMIT 1",
-        [ref, ref, ref.rstrip("/"), ref, ref, ref],
+        [ref, ref, ref.rstrip("/"), ref, ref, ref, ref],
     )
     return _decode(rows[0]) if rows else None
 

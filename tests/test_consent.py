@@ -42,6 +42,7 @@ from clinical import audit, consent, ids, lineage, warehouse  # noqa: E402
 SECRET = "test-secret-0123456789"
 KEY_A = ids.patient_key(SECRET, "patient-a")
 KEY_B = ids.patient_key(SECRET, "patient-b")
+BENTO = "bento_clinical-extractor:v1"
 HEADER = "patient_key,note_id,record_id,reason_code,requested_at,requested_by\n"
 
 
@@ -159,6 +160,8 @@ def _seed_lineage(con):
         ("eval_1", "evaluation", {"adapter": "adapter_1", "dataset_version": "d" * 64}),
         ("card_1", "model_card", {"evaluation": "eval_1"}),
         ("merged_1", "merged_model", {"adapter": "adapter_1"}),
+        ("bento_clinical-extractor:v1", "bento", {"merged_model": "merged_1"}),
+        ("release_1", "release", {"bento": "bento_clinical-extractor:v1"}),
     ]:
         lineage.record_artifact(
             con,
@@ -167,7 +170,7 @@ def _seed_lineage(con):
             path=None,
             sha256=None,
             parents=parents,
-            details={},
+            details={"tag": artifact_id.removeprefix("bento_")} if kind == "bento" else {},
             code_version="c",
             run_id="r",
         )
@@ -186,7 +189,8 @@ def test_process_folder_records_flags_audits_and_reports(tmp_path):
         broken, applied = sorted(reports, key=lambda r: r["valid_lines"])
         assert broken["flags"] == [] and "broken.csv line 1" in broken["bad_lines"][0]
         assert applied["patient_keys"] == [KEY_A] and applied["records_found"] == 1
-        assert {f["artifact_id"] for f in applied["flags"]} == {"d" * 64, "adapter_1", "eval_1", "card_1", "merged_1"}
+        flagged = {f["artifact_id"] for f in applied["flags"]}
+        assert flagged == {"d" * 64, "adapter_1", "eval_1", "card_1", "merged_1", "release_1"} | {BENTO}
         assert applied["retraining"]["requested"]
         assert applied["retraining"]["run_key"] == consent.retraining_run_key([r["file"]["sha256"] for r in reports])
         assert consent.excluded_counts(con)["revoked_patients"] == 1
@@ -405,3 +409,19 @@ def test_cli_consent_status(tmp_path, monkeypatch, capsys):
     assert {f["artifact_id"] for f in status["flags"]} >= {"adapter_1", "merged_1"}
     assert main(["lineage", "trace", "adapter_1", "--format", "markdown"]) == 0
     assert "**link: evaluation** `eval_1" in capsys.readouterr().out
+
+
+def test_trace_of_a_bento_tag_links_its_evaluation_model_card_and_release(tmp_path):
+    with warehouse.connect(_warehouse(tmp_path)) as con:
+        _seed_lineage(con)
+        trace = lineage.trace(con, "clinical-extractor:v1")
+        adapter_links = lineage.trace(con, "adapter_1")["links"]
+    assert [a["kind"] for a in trace["chain"]] == ["bento", "merged_model", "lora_adapter"]
+    assert {link["artifact_id"]: link["kind"] for link in trace["links"]} == {
+        "eval_1": "evaluation",
+        "card_1": "model_card",
+        "release_1": "release",
+    }
+    assert "release_1" not in {link["artifact_id"] for link in adapter_links}, "a release links to the Bento it ships"
+    html = lineage.render_html(trace)
+    assert "link: model_card" in html and "<script" not in html
