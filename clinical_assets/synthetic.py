@@ -249,12 +249,31 @@ def synthetic_notes(
         "entities_by_type": counts_table(dict(by_type), "entity type", "entities"),
         "edge_cases": counts_table(dict(edge_cases), "edge case", "notes"),
         "edge_case_plot": bar_plot({"notes": {k: float(v) for k, v in edge_cases.items()}}, "Edge cases", "notes"),
+        "pending_records": md_table(
+            [
+                {
+                    "synthetic_id": r["synthetic_id"],
+                    "note_type": r["note_type"],
+                    "edge_cases": ", ".join(r["edge_cases"]),
+                }
+                for r in rows
+                if r["review_status"] == "pending"
+            ][:REFUSED_SHOWN]
+        ),
+        "profile_top_conditions": md_table(_top_conditions(profile)),
         "review_files": md_table(decisions.files),
         "refused_decision_lines": md_table(
             [{"file": e.file, "line": e.line, "reason": e.reason} for e in decisions.errors[:REFUSED_SHOWN]]
         ),
     }
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(data_version))
+
+
+def _top_conditions(profile: synthetic.GeneratorProfile, top: int = 10) -> list[dict]:
+    total = sum(profile.condition_weights.values()) or 1.0
+    names = {p.icd10: p.name for p in synthetic.CONDITION_PROFILES}
+    ranked = sorted(profile.condition_weights.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [{"icd10": code, "condition": names[code], "share": weight / total} for code, weight in ranked]
 
 
 @dg.asset_check(

@@ -47,6 +47,7 @@ def test_review_loop_guard_rule_and_check(env):
     settings, resources = env
     metadata, check = _run(resources)
     assert metadata["pending"] == 8 and metadata["approved"] == 0 and metadata["review_rule"] == "none"
+    assert metadata["pending_records"].count("| syn_") == 8 and "| E11.9 |" in metadata["profile_top_conditions"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN and check.metadata["pending"].value == 8
     first = _rows(settings)
     assert all(r["review_status"] == "pending" and r["generator_version"] for r in first.values())
