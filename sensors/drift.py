@@ -17,7 +17,7 @@ import dagster as dg
 from clinical import drift
 from clinical.warehouse import fetch_dicts
 from clinical_assets.jobs import training_job
-from clinical_assets.monitoring import latest_reference
+from clinical_assets.monitoring import drift_config, latest_reference
 from resources import Alerting, RetrainingPolicy, Warehouse
 
 ACTIVE_STATUSES = [
@@ -80,11 +80,19 @@ class Decision:
 def _scores(reports: list[tuple[str, str, drift.DriftReport]]) -> str:
     parts = []
     for batch, _version, report in reports:
+        stats = report.statistics
         note = (
-            "" if report.statistics.get("enough_data", True) else f" ({report.statistics['batch_size']} notes, too few)"
+            ""
+            if stats.get("enough_data", True)
+            else f" ({stats.get('batch_size')} {stats.get('unit', 'notes')}, too few)"
         )
-        parts.append(f"{batch}: {report.score:.3f}{note}")
+        statistic = f" {stats['decision_statistic']}" if stats.get("decision_statistic") else ""
+        parts.append(f"{batch}: {report.score:.3f}{statistic}{note}")
     return ", ".join(parts)
+
+
+def _label(trigger: str) -> str:
+    return "drift" if trigger == "drift" else f"{trigger} drift"
 
 
 def _streak_text(streak: list[dict], threshold: float) -> str:
@@ -104,7 +112,8 @@ def update_streak(state: dict, reference: str, reports: list[tuple[str, str, dri
         checked[batch] = version
         streak = [s for s in streak if s["batch"] != batch]
         if report.drifted:
-            streak.append({"batch": batch, "version": version, "score": round(report.score, 6)})
+            statistic = str(report.statistics.get("decision_statistic", ""))
+            streak.append({"batch": batch, "version": version, "score": round(report.score, 6), "statistic": statistic})
         else:
             streak = []
     return {
@@ -122,8 +131,9 @@ def evaluate(
     threshold: float,
     consecutive_batches: int,
     gates: Gates,
+    trigger: str = "drift",
 ) -> Decision:
-    """Decide one tick of the drift sensor.
+    """Decide one tick of the drift sensor (or, with trigger="serving", of the serving monitor).
 
     :param state: the cursor state of the previous tick (`{}` on the first).
     :param reference: version of the drift reference the batches were compared with.
@@ -131,6 +141,7 @@ def evaluate(
     :param threshold: the drift threshold in force (for messages and tags).
     :param consecutive_batches: drifted batches in a row needed before retraining.
     :param gates: pause, running and rate-limit state at tick time.
+    :param trigger: names the run key prefix, the `clinical/trigger` tag and the alert events.
     """
     new_state = update_streak(state, reference, reports)
     streak = new_state["streak"]
@@ -147,7 +158,7 @@ def evaluate(
             return Decision("nothing_new", "no new de-identified batches since the last check" + note, new_state)
         return Decision("below_threshold", f"below threshold {threshold:.3f}: {scores}" + note, new_state)
 
-    run_key = "drift:" + ",".join(f"{s['batch']}@{s['version'][-12:]}" for s in streak)
+    run_key = f"{trigger}:" + ",".join(f"{s['batch']}@{s['version'][-12:]}" for s in streak)
     worst = max(streak, key=lambda s: s["score"])
     fields = {
         "batches": [s["batch"] for s in streak],
@@ -190,25 +201,26 @@ def evaluate(
         if kind in {"paused", "min_interval"} and alert_key not in new_state["alerted"]:
             new_state["alerted"] = [*new_state["alerted"], alert_key][-ALERTED_KEPT:]
             alert = (
-                f"drift.retraining_{kind}",
-                f"drift in {', '.join(fields['batches'])} (score {fields['score']} > {fields['threshold']}) "
-                f"but retraining is held: {kind.replace('_', ' ')}",
+                f"{trigger}.retraining_{kind}",
+                f"{_label(trigger)} in {', '.join(fields['batches'])} "
+                f"(score {fields['score']} > {fields['threshold']}) but retraining is held: {kind.replace('_', ' ')}",
                 {**fields, **extra, "held_because": kind},
             )
         return Decision(kind, message, new_state, run_key=run_key, alert=alert)
 
     new_state["streak"] = []
     tags = {
-        "clinical/trigger": "drift",
+        "clinical/trigger": trigger,
         "clinical/drift_batches": ",".join(fields["batches"]),
         "clinical/drift_score": f"{worst['score']:.4f}",
         "clinical/drift_threshold": f"{threshold:.4f}",
         "clinical/drift_reference": reference[:16],
         "clinical/drift_consecutive": str(consecutive_batches),
+        "clinical/drift_statistic": str(worst.get("statistic") or ""),
     }
     alert = (
-        "drift.retraining_requested",
-        f"drift in {', '.join(fields['batches'])} (score {fields['score']} > {fields['threshold']}): "
+        f"{trigger}.retraining_requested",
+        f"{_label(trigger)} in {', '.join(fields['batches'])} (score {fields['score']} > {fields['threshold']}): "
         "training_job requested",
         fields,
     )
@@ -256,9 +268,7 @@ def drift_sensor(
     alerting: Alerting,
 ) -> dg.SensorResult | dg.SkipReason:
     state = json.loads(context.cursor) if context.cursor else {}
-    config = drift.DriftConfig(
-        **({"threshold": retraining_policy.threshold} if retraining_policy.threshold is not None else {})
-    )
+    config = drift_config(retraining_policy)
     with warehouse.connect(read_only=True) as con:
         reference = latest_reference(con)
         if reference is None:
@@ -271,9 +281,17 @@ def drift_sensor(
             if checked.get(batch) != f"{ref_version}:{fp}"
         }
         profile = json.loads(reference["profile"])
+        if profile.get("version") != drift.PROFILE_VERSION:
+            return dg.SkipReason(
+                f"drift reference {ref_version[:16]} is {profile.get('version')}, not {drift.PROFILE_VERSION}: "
+                "materialize drift_reference again"
+            )
         reports = [(b, v, drift.compare(profile, batch_texts(con, b), config)) for b, v in pending.items()]
     for batch, _version, report in reports:
-        context.log.info(f"drift {batch}: score {report.score:.4f} threshold {report.threshold:.4f}")
+        context.log.info(
+            f"drift {batch}: score {report.score:.4f} ({report.statistics.get('decision_statistic')}) "
+            f"threshold {report.threshold:.4f}"
+        )
     gates = read_gates(context.instance, retraining_policy, time.time())
     decision = evaluate(state, ref_version, reports, config.threshold, retraining_policy.consecutive_batches, gates)
     if decision.kind == "nothing_new":

@@ -31,7 +31,7 @@ class Env:
         self.alerts_log = tmp_path / "alerts.log"
         self.cursor: str | None = None
         warehouse.initialize(self.warehouse.path, warehouse.WAREHOUSE_SCHEMA)
-        profile = drift.build_profile(fake_notes(CLINICAL_WORDS, 200, seed=0))
+        profile = drift.build_profile(fake_notes(CLINICAL_WORDS, 200, seed=0), embeddings=False)
         with warehouse.connect(self.warehouse.path) as con:
             warehouse.insert_rows(
                 con,
@@ -107,7 +107,8 @@ def test_no_reference_yet_and_nothing_new(tmp_path) -> None:
 def test_below_threshold_names_the_batch_score_and_threshold(env) -> None:
     env.add_batch("b1", drifted=False)
     message = skip_message(env.tick())
-    assert message.startswith("below threshold 0.120: b1: 0.")
+    assert message.startswith("below threshold 8.000: b1: ")
+    assert message.endswith(" token_jsd") or message.endswith(" char3_jsd")
     assert "no new de-identified batches" in skip_message(env.tick())
     assert env.alerts() == []
 
@@ -119,8 +120,8 @@ def test_small_batches_are_never_called_drifted_and_say_so(env) -> None:
 
 def test_threshold_override_from_the_policy(env) -> None:
     env.add_batch("b1", drifted=False)
-    result = env.tick(threshold=0.0001, min_interval_minutes=0)
-    assert result.run_requests[0].tags["clinical/drift_threshold"] == "0.0001"
+    result = env.tick(threshold=-100.0, min_interval_minutes=0)
+    assert result.run_requests[0].tags["clinical/drift_threshold"] == "-100.0000"
 
 
 def test_k_consecutive_drifted_batches_are_needed_and_a_clean_batch_resets_the_count(env) -> None:
@@ -139,6 +140,8 @@ def test_k_consecutive_drifted_batches_are_needed_and_a_clean_batch_resets_the_c
     assert request.tags["clinical/drift_batches"] == "b3,b4"
     assert request.tags["clinical/drift_consecutive"] == "2"
     assert float(request.tags["clinical/drift_score"]) > float(request.tags["clinical/drift_threshold"])
+    assert request.tags["clinical/drift_statistic"] in drift.DECISION_STATISTICS
+    assert request.tags["clinical/trigger"] == "drift"
     assert request.run_key.startswith("drift:b3@") and ",b4@" in request.run_key
     assert "no new de-identified batches" in skip_message(env.tick(consecutive_batches=2))
 
@@ -150,7 +153,7 @@ def test_retraining_request_sends_an_alert_without_text(env) -> None:
     [alert] = env.alerts()
     assert alert["event"] == "drift.retraining_requested"
     assert alert["fields"]["batches"] == "b1"
-    assert alert["fields"]["score"] > alert["fields"]["threshold"] == 0.12
+    assert alert["fields"]["score"] > alert["fields"]["threshold"] == 8.0
     assert alert["fields"]["run_key"] == result.run_requests[0].run_key
     assert "quarterly" not in json.dumps(alert)
 
@@ -214,6 +217,13 @@ def test_evaluate_new_reference_restarts_the_count() -> None:
     assert second.kind == "waiting" and [s["batch"] for s in second.state["streak"]] == ["b2"]
 
 
+def test_an_old_reference_profile_asks_for_a_new_one(env) -> None:
+    with warehouse.connect(env.warehouse.path) as con:
+        con.execute("UPDATE drift_references SET profile = ?", [json.dumps({"version": "drift-profile/1"})])
+    env.add_batch("b1", drifted=True)
+    assert "materialize drift_reference again" in skip_message(env.tick())
+
+
 def test_old_cursor_format_is_read(env) -> None:
     env.add_batch("b1", drifted=False)
     env.cursor = json.dumps({"checked": {}})
@@ -264,7 +274,7 @@ def test_cli_pause_status_resume(tmp_path, monkeypatch, capsys) -> None:
     capsys.readouterr()
     assert main(["retraining", "status"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["paused"] is True and status["paused_by"] == "carol" and status["threshold"] == 0.12
+    assert status["paused"] is True and status["paused_by"] == "carol" and status["threshold"] == 8.0
     assert main(["retraining", "resume"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "paused": False,
