@@ -538,3 +538,25 @@ def status(con: Any) -> dict[str, Any]:
         "FROM artifact_flags ORDER BY flagged_at, artifact_id",
     )
     return {"files": files, "flags": flags, "excluded_from_future_datasets": excluded_counts(con)}
+
+
+def latest_flag_status(con: Any, kind: str) -> dict[str, Any] | None:
+    """The newest dataset version (`kind` "dataset") or artifact of `kind` with its revocation flags.
+
+    None when there is none yet. `flags` is empty when it holds no revoked data.
+    """
+    if kind == "dataset":
+        row = con.execute("SELECT dataset_version FROM datasets ORDER BY created_at DESC LIMIT 1").fetchone()
+        latest = {"artifact_id": row[0], "kind": "dataset", "sha256": None, "run_id": None} if row else None
+    else:
+        latest = lineage.latest_artifact(con, kind)
+    if latest is None:
+        return None
+    flags = [f for f in lineage.artifact_flags(con, [latest["artifact_id"]]) if f["flag"] == FLAG_REVOKED]
+    return {
+        "artifact_id": latest["artifact_id"],
+        "kind": kind,
+        "sha256": latest.get("sha256"),
+        "flags": flags,
+        "revocation_files": sorted({f["revocation_file_sha256"] for f in flags}),
+    }

@@ -10,6 +10,7 @@ import dagster as dg
 
 from clinical.settings import Settings
 from clinical_assets.annotations import annotations
+from clinical_assets.consent import CONSENT_CHECKS
 from clinical_assets.dataset import golden_set_held_out, sft_dataset, split_leakage
 from clinical_assets.deidentify import deidentified_notes, residual_phi_scan
 from clinical_assets.evaluation import evaluation, promotion_gate
@@ -128,6 +129,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             split_leakage,
             synthetic_review_status,
             batch_drift,
+            *CONSENT_CHECKS,
         ],
         jobs=[ingest_job, training_job],
         sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],

@@ -3,8 +3,9 @@ a report and a retraining request.
 
 The work is `clinical.consent.process_folder` (a plain function, tested directly); the sensor keeps the
 sha256 of every file it has processed in its cursor, shows the flags as observations on the affected
-assets ("trained on revoked data" in the asset's events) and requests training_job with a run key
-naming the revocation files' hashes.
+assets ("trained on revoked data" in the asset's events) and as a failed `no_revoked_consent` check on
+each asset whose newest version was flagged, and requests training_job with a run key naming the
+revocation files' hashes.
 """
 
 import json
@@ -12,6 +13,7 @@ import json
 import dagster as dg
 
 from clinical import consent
+from clinical_assets.consent import CHECK_NAME, CHECKED_ASSETS, check_result_fields
 from clinical_assets.jobs import training_job
 from resources import ConsentRegistry, PatientIdentity, Warehouse
 
@@ -47,6 +49,29 @@ def flag_observations(reports: list[dict], known_assets: set[str] | None = None)
     return observations
 
 
+def check_evaluations(con, reports: list[dict], known_assets: set[str] | None = None) -> list[dg.AssetCheckEvaluation]:
+    """A failed no_revoked_consent check on each checked asset whose newest version these reports flagged."""
+    files = {r["file"]["sha256"] for r in reports}
+    evaluations = []
+    for asset, kind in CHECKED_ASSETS.items():
+        if known_assets is not None and asset not in known_assets:
+            continue
+        status = consent.latest_flag_status(con, kind)
+        if status is None or not files & set(status["revocation_files"]):
+            continue
+        passed, metadata = check_result_fields(status)
+        evaluations.append(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(asset),
+                check_name=CHECK_NAME,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata=metadata,
+            )
+        )
+    return evaluations
+
+
 @dg.sensor(
     job=training_job,
     minimum_interval_seconds=30,
@@ -65,6 +90,9 @@ def consent_revocation_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     processed = set(json.loads(context.cursor).get("processed", [])) if context.cursor else set()
     files = consent_registry.files()
+    known = None
+    if context.repository_def is not None:
+        known = {k.to_user_string() for k in context.repository_def.asset_graph.get_all_asset_keys()}
     with warehouse.connect() as con:
         reports = consent.process_folder(
             con,
@@ -75,6 +103,7 @@ def consent_revocation_sensor(
             consent_registry.reports_dir,
             data_use=warehouse.data_use,
         )
+        evaluations = check_evaluations(con, reports, known) if reports else []
     if not reports:
         return dg.SkipReason(f"no new revocation files ({len(files)} known in {consent_registry.revocations_dir})")
     for report in reports:
@@ -86,9 +115,6 @@ def consent_revocation_sensor(
         )
         for error in report["bad_lines"]:
             context.log.error(error)
-    known = None
-    if context.repository_def is not None:
-        known = {k.to_user_string() for k in context.repository_def.asset_graph.get_all_asset_keys()}
     cursor = json.dumps({"processed": sorted(processed | {r["file"]["sha256"] for r in reports})})
     run_keys = sorted({r["retraining"]["run_key"] for r in reports if r["retraining"]["run_key"]})
     hashes = ",".join(r["file"]["sha256"][:16] for r in reports)
@@ -115,5 +141,5 @@ def consent_revocation_sensor(
         run_requests=requests,
         skip_reason=skip,
         cursor=cursor,
-        asset_events=flag_observations(reports, known),
+        asset_events=[*flag_observations(reports, known), *evaluations],
     )

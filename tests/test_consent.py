@@ -264,21 +264,28 @@ def _train(settings, instance, resources, with_sources=False):
     import dagster as dg
 
     from clinical_assets.annotations import annotations
+    from clinical_assets.consent import CONSENT_CHECKS
     from clinical_assets.dataset import sft_dataset
     from clinical_assets.training import base_model, lora_adapter
 
+    checks = [c for c in CONSENT_CHECKS if {k.asset_key.to_user_string() for k in c.check_keys} & CHECKED]
     assets = [sft_dataset, base_model, lora_adapter]
     if with_sources:
         assets = [annotations, *assets]
     result = dg.materialize(
-        assets,
+        [*assets, *checks],
         instance=instance,
         resources=resources,
         run_config={"ops": {"lora_adapter": {"config": {"max_steps": 2, "batch_size": 4, "max_length": 512}}}},
     )
     assert result.success
+    checked = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
+    assert checked == {"sft_dataset": True, "lora_adapter": True}, "fresh versions hold no revoked data"
     with warehouse.connect(settings.warehouse_path, read_only=True) as con:
         return lineage.latest_artifact(con, "lora_adapter")
+
+
+CHECKED = {"sft_dataset", "lora_adapter"}
 
 
 @pytest.mark.slow  # ~30 s on 2 idle cores: an ingest run (presidio) and two dataset + LoRA runs
@@ -304,8 +311,11 @@ def test_revocation_then_retraining_excludes_the_patient_from_the_new_adapter(tr
     (request,) = result.run_requests
     assert request.run_key == f"consent:{digest[:16]}"
     assert request.tags["clinical/trigger"] == "consent_revocation"
-    observed = {e.asset_key.to_user_string(): e for e in result.asset_events}
+    observed = {e.asset_key.to_user_string(): e for e in result.asset_events if isinstance(e, dg.AssetObservation)}
     assert {"sft_dataset", "lora_adapter"} <= set(observed)
+    failed = {e.asset_key.to_user_string() for e in result.asset_events if isinstance(e, dg.AssetCheckEvaluation)}
+    assert failed == CHECKED, "the no_revoked_consent check fails at once on the flagged newest versions"
+    assert not any(e.passed for e in result.asset_events if isinstance(e, dg.AssetCheckEvaluation))
     assert observed["lora_adapter"].metadata["flagged_artifact"].value == old["artifact_id"]
     again = consent_revocation_sensor(
         dg.build_sensor_context(
@@ -425,3 +435,25 @@ def test_trace_of_a_bento_tag_links_its_evaluation_model_card_and_release(tmp_pa
     assert "release_1" not in {link["artifact_id"] for link in adapter_links}, "a release links to the Bento it ships"
     html = lineage.render_html(trace)
     assert "link: model_card" in html and "<script" not in html
+
+
+def test_latest_flag_status_drives_the_no_revoked_consent_check(tmp_path):
+    from clinical_assets.consent import check_result_fields
+
+    wh = _warehouse(tmp_path)
+    with warehouse.connect(wh) as con:
+        _seed_lineage(con)
+        assert check_result_fields(consent.latest_flag_status(con, "lora_adapter"))[0] is True
+        note_b = "note_" + "b" * 32
+        consent.write_revocation_file(tmp_path / "rev", note_ids=[note_b], reason_code="x", requested_by="k")
+        reports = consent.process_folder(
+            con, consent.find_revocation_files(tmp_path / "rev"), set(), SECRET, audit.anchor_path(wh), tmp_path / "r"
+        )
+        status = consent.latest_flag_status(con, "lora_adapter")
+        dataset_status = consent.latest_flag_status(con, "dataset")
+        assert consent.latest_flag_status(con, "trtllm_bundle") is None
+    passed, metadata = check_result_fields(status)
+    assert not passed and metadata["latest"] == "adapter_1"
+    assert metadata["revocation_files"] == reports[0]["file"]["sha256"][:16]
+    assert not check_result_fields(dataset_status)[0]
+    assert check_result_fields(None) == (True, {"latest": "none yet"})
