@@ -135,7 +135,9 @@ def parse_revocation_file(path: str | Path, secret: str) -> ParsedFile:
         if not set(columns) & set(ID_COLUMNS):
             problems.append("no id column")
         if unknown:
-            problems.append(f"unknown column(s) {', '.join(c[:40] for c in unknown)}")
+            # Positions, not names: a file without a header row would echo its first data row.
+            positions = [str(i) for i, c in enumerate(columns, start=1) if c in unknown]
+            problems.append(f"unknown column(s) at position {', '.join(positions)}")
         if len(set(columns)) != len(columns):
             problems.append("a column named twice")
         raise RevocationFileError(

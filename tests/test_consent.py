@@ -77,7 +77,8 @@ def test_revocation_file_keeps_valid_lines_and_names_each_bad_one(tmp_path):
         ("patient_id,reason_code,requested_at,requested_by\nx,a,2026-01-01,b\n", "raw identifiers"),
         ("patient_key,reason_code\n", "missing requested_at, requested_by"),
         ("reason_code,requested_at,requested_by\n", "no id column"),
-        ("patient_key,reason_code,requested_at,requested_by,comment\n", "unknown column(s) comment"),
+        ("patient_key,reason_code,requested_at,requested_by,comment\n", "unknown column(s) at position 5"),
+        (f"{KEY_A},patient_request,2026-01-01,officer.kim\n", "no id column"),  # no header row: nothing echoed
     ],
 )
 def test_unusable_revocation_files_are_one_clear_error(tmp_path, body, message):
@@ -86,6 +87,7 @@ def test_unusable_revocation_files_are_one_clear_error(tmp_path, body, message):
     with pytest.raises(consent.RevocationFileError, match="bad.csv") as info:
         consent.parse_revocation_file(path, SECRET)
     assert message in str(info.value)
+    assert KEY_A not in str(info.value) and "officer.kim" not in str(info.value)
 
 
 def test_non_utf8_revocation_file(tmp_path):
