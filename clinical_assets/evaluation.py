@@ -27,7 +27,11 @@ EVAL_SPLITS = ("test", "golden")
 
 
 class EvaluationConfig(dg.Config):
-    max_examples: int = Field(default=4, description="Notes scored per split (generation is slow on CPU).")
+    max_examples: int = Field(
+        default=3,
+        description="Notes scored per split. Generation is slow on CPU (3 LLM passes x 2 splits x this many notes, "
+        "each up to max_new_tokens at ~15 tokens/s); raise it on a GPU host.",
+    )
     max_new_tokens: int = Field(default=256, description="Generation limit per note.")
     few_shot_k: int = Field(default=2, description="Train-split examples shown to the base model few-shot.")
     models: list[str] = Field(default=list(MODELS), description=f"Which of {', '.join(MODELS)} to evaluate.")
