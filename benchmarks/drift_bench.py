@@ -169,9 +169,8 @@ def main() -> None:
         print(f"  q{q:.2f} = {np.quantile(cal_scores, q):.2f}")
     for name in drift.DECISION_STATISTICS:
         zs = [r.statistics["z_scores"].get(name) for r in cal_reports if name in r.statistics["z_scores"]]
-        ratios = [r.statistics[name] / r.statistics["null_means"][name] for r in cal_reports if name in r.statistics["null_means"]]
         if zs:
-            print(f"  {name:14s} z: median {np.median(zs):.2f}  max {np.max(zs):.2f}   ratio median {np.median(ratios):.2f} max {np.max(ratios):.2f}")
+            print(f"  {name:14s} z: median {np.median(zs):.2f}  max {np.max(zs):.2f}")
     print(f"  false alarms at threshold {config.threshold}: {(cal_scores > config.threshold).mean():.1%}")
 
     rep_scores, _ = z_table([rng.sample(rep_chunks, BATCH) for _ in range(args.trials)])
@@ -197,13 +196,14 @@ def main() -> None:
     for kind, batches in shifted.items():
         scores, reports = z_table(batches)
         deciding = {r.statistics["decision_statistic"] for r in reports}
-        for name in drift.DECISION_STATISTICS:
-            ratios = [r.statistics[name] / r.statistics["null_means"][name] for r in reports if name in r.statistics["null_means"]]
-            zs = [r.statistics["z_scores"][name] for r in reports if name in r.statistics["z_scores"]]
-            print(f"      {name:14s} z min {np.min(zs):.1f} ratio min {np.min(ratios):.2f}")
+        smallest = {
+            name: min(r.statistics["z_scores"][name] for r in reports)
+            for name in drift.DECISION_STATISTICS
+            if all(name in r.statistics["z_scores"] for r in reports)
+        }
         print(
             f"  {kind:32s} {(scores > config.threshold).mean():6.0%}  z {np.median(scores):8.1f}  "
-            f"{', '.join(sorted(deciding))}"
+            f"{', '.join(sorted(deciding))}; smallest z: " + ", ".join(f"{k} {v:.1f}" for k, v in smallest.items())
         )
 
     if not args.no_cli:

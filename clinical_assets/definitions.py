@@ -31,11 +31,18 @@ from resources import (
     LandingZone,
     PatientIdentity,
     RetrainingPolicy,
+    ServingMonitor,
     Warehouse,
 )
 from resources.promotion import PromotionPolicy
 from resources.releases import ReleaseSigning
-from sensors import consent_revocation_sensor, drift_sensor, new_batch_sensor, run_failure_alert_sensor
+from sensors import (
+    consent_revocation_sensor,
+    drift_sensor,
+    new_batch_sensor,
+    run_failure_alert_sensor,
+    serving_monitor_sensor,
+)
 
 ASSETS = [
     raw_notes,
@@ -115,6 +122,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             pause_file=str(settings.retraining_pause_file or settings.home / "control" / "retraining_paused.json"),
             threshold=settings.drift_threshold,
         ),
+        "serving_monitor": ServingMonitor(
+            directory=str(settings.serving_monitor_dir or settings.home / "monitoring" / "requests")
+        ),
     }
 
 
@@ -132,7 +142,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *CONSENT_CHECKS,
         ],
         jobs=[ingest_job, training_job],
-        sensors=[new_batch_sensor, drift_sensor, run_failure_alert_sensor, consent_revocation_sensor],
+        sensors=[
+            new_batch_sensor,
+            drift_sensor,
+            run_failure_alert_sensor,
+            consent_revocation_sensor,
+            serving_monitor_sensor,
+        ],
         resources=build_resources(settings),
     )
 

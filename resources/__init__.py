@@ -8,6 +8,7 @@ from resources.deid_policy import DeidPolicyResource
 from resources.identity import PatientIdentity
 from resources.landing import LandingZone
 from resources.retraining import RetrainingPolicy
+from resources.serving_monitor import ServingMonitor
 from resources.warehouse import Warehouse
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "LandingZone",
     "PatientIdentity",
     "RetrainingPolicy",
+    "ServingMonitor",
     "Warehouse",
 ]

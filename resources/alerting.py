@@ -37,6 +37,12 @@ ALERT_FIELDS = frozenset(
         "last_run_id",
         "min_interval_minutes",
         "consecutive_batches",
+        "requests",
+        "release",
+        "error_rate",
+        "invalid_json_rate",
+        "entity_jsd",
+        "statistic",
     }
 )
 
