@@ -1,12 +1,18 @@
 """De-identification speed and memory: our Deidentifier vs presidio's default AnalyzerEngine.
 
     .venv/bin/python benchmarks/deid_bench.py [--rounds 3] [--data ../shared/data/maccrobat_dev]
+    .venv/bin/python benchmarks/deid_bench.py --corpus nursing --notes 10000 --workers 2 --baseline-notes 500
 
-Both run on the same notes (the MACCROBAT case reports, *.txt) in their own process, so that peak
-RSS belongs to one engine alone; a first pass warms both up and is not timed. presidio's default
-configuration names en_core_web_lg, which is not installed here (and would be downloaded), so the
-baseline is `AnalyzerEngine()` with its default registry and NER settings on en_core_web_sm.
-Prints one JSON line per engine and a summary line.
+Both run on the same notes in their own process, so that peak RSS belongs to one engine alone; a
+first pass warms both up and is not timed. presidio's default configuration names en_core_web_lg,
+which is not installed here (and would be downloaded), so the baseline is `AnalyzerEngine()` with
+its default registry and NER settings on en_core_web_sm. Prints one JSON line per engine (notes/s,
+chars/s, peak RSS) and a summary line.
+
+`--corpus nursing` uses the generated nursing-note corpus (clinical.deid.corpus, seed 0) instead
+of the MACCROBAT case reports: the single-process engines run on its first `--baseline-notes`
+notes, then `--workers` processes (clinical.deid.parallel) de-identify all `--notes` notes, and the
+parallel line adds peak RSS per worker and token recall by identifier type on the whole corpus.
 """
 
 from __future__ import annotations
@@ -26,11 +32,17 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "maccro
 ENGINES = ("ours_detect_many", "ours_detect", "presidio_default")
 
 
-def load_notes(data_dir: Path) -> list[str]:
-    """The texts of every *.txt under `data_dir`.
+def load_notes(data_dir: Path, corpus: str = "maccrobat", limit: int | None = None) -> list[str]:
+    """The notes to time: every *.txt under `data_dir`, or the first `limit` generated nursing notes.
 
-    :param data_dir: folder of plain-text notes.
+    :param data_dir: folder of plain-text notes (corpus "maccrobat").
+    :param corpus: "maccrobat" or "nursing".
+    :param limit: number of nursing notes.
     """
+    if corpus == "nursing":
+        from clinical.deid.corpus import generate
+
+        return [r["text"] for r in generate(limit or 500, seed=0)]
     notes = [p.read_text(encoding="utf-8") for p in sorted(data_dir.glob("*.txt"))]
     if not notes:
         raise SystemExit(f"no *.txt notes under {data_dir}")
@@ -63,14 +75,16 @@ def make_runner(engine: str):
     return lambda notes: sum(len(analyzer.analyze(text=n, language="en")) for n in notes)
 
 
-def run_one(engine: str, data_dir: Path, rounds: int) -> dict:
-    """Time one engine in this process and report notes/s and peak RSS.
+def run_one(engine: str, data_dir: Path, rounds: int, corpus: str = "maccrobat", limit: int | None = None) -> dict:
+    """Time one engine in this process and report notes/s, chars/s and peak RSS.
 
     :param engine: one of ENGINES.
     :param data_dir: folder of notes.
     :param rounds: timed passes over all notes.
+    :param corpus: "maccrobat" or "nursing".
+    :param limit: number of nursing notes.
     """
-    notes = load_notes(data_dir)
+    notes = load_notes(data_dir, corpus, limit)
     started = time.perf_counter()
     runner = make_runner(engine)
     load_s = time.perf_counter() - started
@@ -79,15 +93,48 @@ def run_one(engine: str, data_dir: Path, rounds: int) -> dict:
     for _ in range(rounds):
         runner(notes)
     elapsed = time.perf_counter() - started
+    chars = sum(len(n) for n in notes)
     return {
         "engine": engine,
+        "corpus": corpus,
         "notes": len(notes),
-        "chars": sum(len(n) for n in notes),
+        "chars": chars,
         "rounds": rounds,
         "spans_per_pass": spans,
         "load_s": round(load_s, 2),
         "notes_per_s": round(len(notes) * rounds / elapsed, 2),
+        "chars_per_s": round(chars * rounds / elapsed, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def run_parallel(notes_count: int, workers: int) -> dict:
+    """De-identify `notes_count` generated nursing notes with `workers` processes; figures and recall.
+
+    :param notes_count: notes to generate and de-identify.
+    :param workers: worker processes.
+    """
+    from clinical.deid import evaluate
+    from clinical.deid.corpus import generate
+    from clinical.deid.parallel import detect_parallel
+
+    records = list(generate(notes_count, seed=0))
+    run = detect_parallel([r["text"] for r in records], workers=workers)
+    result = evaluate.score(records, [[(s.start, s.end) for s in spans] for spans in run.spans])
+    return {
+        "engine": f"ours_parallel_{workers}_workers",
+        "corpus": "nursing",
+        "notes": run.notes,
+        "chars": run.chars,
+        "seconds": round(run.seconds, 1),
+        "load_s": round(run.load_seconds, 1),
+        "notes_per_s": round(run.notes_per_s, 2),
+        "chars_per_s": round(run.chars_per_s, 1),
+        "worker_peak_rss_mb": sorted(run.worker_peak_rss_mb.values()),
+        "recall": result["recall"],
+        "precision": result["precision"],
+        "recall_by_type": result["recall_by_type"],
+        "notes_with_missed_span": len(result["notes_with_missed_span"]),
     }
 
 
@@ -96,13 +143,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over all notes")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of *.txt notes")
     parser.add_argument("--engine", choices=ENGINES, help="run one engine in this process (internal)")
+    parser.add_argument("--corpus", choices=("maccrobat", "nursing"), default="maccrobat", help="notes to time")
+    parser.add_argument("--notes", type=int, default=0, help="nursing: notes for the parallel run (0: none)")
+    parser.add_argument("--baseline-notes", type=int, default=500, help="nursing: notes for the single-process runs")
+    parser.add_argument("--workers", type=int, default=2, help="nursing: worker processes of the parallel run")
     args = parser.parse_args()
     if args.engine:
-        print(json.dumps(run_one(args.engine, args.data, args.rounds)))
+        print(json.dumps(run_one(args.engine, args.data, args.rounds, args.corpus, args.baseline_notes)))
         return
     results = {}
     for engine in ENGINES:
         command = [sys.executable, __file__, "--engine", engine, "--rounds", str(args.rounds), "--data", str(args.data)]
+        command += ["--corpus", args.corpus, "--baseline-notes", str(args.baseline_notes)]
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         results[engine] = json.loads(out)
         print(out, flush=True)
@@ -112,7 +164,11 @@ def main() -> None:
         "speedup_detect": round(results["ours_detect"]["notes_per_s"] / baseline, 2),
         "budget": "notes/s >= presidio default, peak RSS <= 1024 MB",
     }
-    print(json.dumps(summary))
+    print(json.dumps(summary), flush=True)
+    if args.corpus == "nursing" and args.notes:
+        parallel = run_parallel(args.notes, args.workers)
+        print(json.dumps(parallel), flush=True)
+        print(json.dumps({"parallel_speedup_vs_presidio_default": round(parallel["notes_per_s"] / baseline, 2)}))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from collections import Counter
 import dagster as dg
 
 from clinical import ids
-from clinical.deid import engine, recognizers, residual
+from clinical.deid import engine, lexicons, recognizers, residual, surrogate
 from clinical.warehouse import fetch_dicts, insert_rows
 from clinical_assets.ingest import raw_notes
 from clinical_assets.metadata import counts_table, md_table
@@ -22,7 +22,7 @@ RESIDUAL_NOTES_SHOWN = 50
     partitions_def=landing_batches,
     deps=[raw_notes],
     group_name="privacy",
-    code_version=code_version(engine, recognizers),
+    code_version=code_version(engine, recognizers, lexicons, surrogate),
     kinds={"presidio", "duckdb"},
     owners=["team:privacy"],
     tags={"zone": "deidentified"},
@@ -30,10 +30,13 @@ RESIDUAL_NOTES_SHOWN = 50
 def deidentified_notes(
     context: dg.AssetExecutionContext, warehouse: Warehouse, deid_policy: DeidPolicyResource
 ) -> dg.MaterializeResult:
-    """The batch's notes with PHI replaced by typed placeholders ([NAME], [DATE], ...).
+    """The batch's notes with PHI replaced under the configured policy: typed placeholders ([NAME],
+    [DATE 2019], ...) under "safe_harbor", consistent per-patient surrogates and date shifts under
+    "surrogate" (expert determination, not Safe Harbor).
 
-    The span audit keeps offsets, identifier types and scores — never the PHI text. Each note keeps
-    its note id, patient key and source file/sha256/line, so every later record traces back here.
+    The span audit keeps offsets, identifier types and scores — never the PHI text, never a surrogate
+    mapping. Each note keeps its note id, patient key and source file/sha256/line, so every later
+    record traces back here.
     """
     batch = context.partition_key
     with warehouse.connect_restricted(read_only=True) as con:
@@ -53,7 +56,7 @@ def deidentified_notes(
         context.log.info(f"de-identified {len(all_spans)}/{len(raw)} notes")
     notes, spans = [], []
     for row, note_spans in zip(raw, all_spans, strict=True):
-        text = deidentifier.redact(row.pop("text"), note_spans)
+        text = deidentifier.redact(row.pop("text"), note_spans, patient_key=row["patient_key"])
         raw_sha = row.pop("text_sha256")
         notes.append(
             {
@@ -96,6 +99,11 @@ def deidentified_notes(
             "phi_spans_by_type": counts_table(dict(by_type), "identifier type", "spans"),
             "policy": f"{policy.name}@{policy.version}",
             "policy_fingerprint": fingerprint,
+            **(
+                {"surrogate_secret_id": deidentifier.surrogates.secret_id, "date_shift_weeks": "1-52, per patient"}
+                if deidentifier.surrogates is not None
+                else {}
+            ),
             "notes_per_second": round(len(notes) / seconds, 2) if seconds > 0 else 0.0,
             "seconds": round(seconds, 3),
         },

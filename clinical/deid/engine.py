@@ -24,7 +24,8 @@ import spacy  # noqa: E402
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
 
-from clinical.deid.recognizers import RECOGNIZERS_VERSION, build_recognizers  # noqa: E402
+from clinical.deid.recognizers import RECOGNIZERS_VERSION, build_recognizers, is_clinical_term  # noqa: E402
+from clinical.deid.surrogate import DEV_SURROGATE_SECRET, SURROGATE_VERSION, SurrogateGenerator  # noqa: E402
 from clinical.ids import content_hash  # noqa: E402
 
 SAFE_HARBOR_ENTITIES: tuple[str, ...] = (
@@ -93,11 +94,18 @@ _WINDOW_CHARS = 100_000
 _WINDOW_OVERLAP = 200
 
 
+POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.4.0", "surrogate": f"0.1.0+{SURROGATE_VERSION}"}
+"""The output policies and their current versions (what `DeidPolicy.for_name` builds)."""
+
+
 @dataclass(frozen=True)
 class DeidPolicy:
     """What to detect and how sure to be; its fingerprint goes into lineage records.
 
-    :param name: policy family; "safe_harbor" keeps the year of a date in its placeholder.
+    :param name: output policy, a key of POLICY_VERSIONS: "safe_harbor" writes typed placeholders
+        (the year of a date kept), "surrogate" writes consistent fake values per patient and shifts
+        dates (clinical.deid.surrogate; expert determination, not Safe Harbor). Other names (tests,
+        partial policies) write plain placeholders.
     :param version: bump with any change of behaviour, including recognizer changes.
     :param score_threshold: minimum recognizer score (0-1) for a span to count.
     :param entities: entity types to detect (see PLACEHOLDERS); anything else (ORGANIZATION, NRP,
@@ -107,12 +115,22 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.3.0"
+    version: str = "0.4.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"
     language: str = "en"
     recognizers_version: str = field(default=RECOGNIZERS_VERSION)
+
+    @classmethod
+    def for_name(cls, name: str) -> DeidPolicy:
+        """The current version of a named output policy.
+
+        :param name: a key of POLICY_VERSIONS.
+        """
+        if name not in POLICY_VERSIONS:
+            raise ValueError(f"unknown de-identification policy {name!r}; known: {', '.join(POLICY_VERSIONS)}")
+        return cls(name=name, version=POLICY_VERSIONS[name])
 
     def as_dict(self) -> dict:
         """Plain JSON-serialisable form (entities as a list)."""
@@ -202,8 +220,9 @@ class ClinicalSpacyNlpEngine(SpacyNlpEngine):
 
 
 def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
-    """Sort spans and merge overlapping ones; a merged span takes the type of its
-    highest-scoring part and that score.
+    """Sort spans and merge overlapping ones. A span that strictly contains the other gives the
+    merged span its type and score (a ZIP code inside an address block is part of the address);
+    otherwise the higher-scoring part does.
 
     :param spans: spans in any order.
     """
@@ -211,7 +230,12 @@ def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:
             last = merged[-1]
-            best = last if last.score >= span.score else span
+            if last.start <= span.start and span.end <= last.end and (last.start, last.end) != (span.start, span.end):
+                best = last
+            elif span.start <= last.start and last.end < span.end:
+                best = span
+            else:
+                best = last if last.score >= span.score else span
             merged[-1] = PhiSpan(last.start, max(last.end, span.end), best.type, best.score)
         else:
             merged.append(span)
@@ -262,14 +286,67 @@ def propagate_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     return merge_spans([*spans, *extra])
 
 
+# What may follow a street line inside one address block: a unit, a state or province code, a postcode,
+# a country or city name. Capitalised words only after a comma or a line break ("12 Main St, Boston"),
+# codes and postcodes also after a space ("Boston MA 02115").
+_ADDRESS_UNIT = r"(?i:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|building|box)\.?[ ]*#?[\w-]{1,6}"
+_ADDRESS_CODE = r"(?:\p{Lu}{2}(?![\p{L}\d])|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}|\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)|nan)"
+_ADDRESS_PLACE = (
+    r"\p{Lu}[\p{L}'’.\-]*(?:[ ](?:\p{Lu}[\p{L}'’.\-]*|\(\p{L}+\)|de|da|do|la|le|na|el|en|im|am|an|e|y|of))*"
+)
+_ADDRESS_TAIL_SPACE = re.compile(
+    rf"[ \t]+(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|\p{{Lu}}{{3,}}(?:[ ]\p{{Lu}}{{3,}})*)(?![\p{{L}}\d])"
+)
+_ADDRESS_TAIL_BREAK = re.compile(
+    rf"[ \t]*(?:,|\n[ \t>?]*(?:,)?)[ \t]*(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|{_ADDRESS_PLACE})"
+    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])))|[.;)]?[ \t]*$)",
+    flags=re.MULTILINE,
+)
+_ADDRESS_TAIL_MAX = 8
+
+
+def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Grow every STREET_ADDRESS span over the rest of its address block: units, city, state or
+    province code, postcode and country that follow it after a comma, a line break or a space
+    ("12 Main St\n Apt 4\n Springfield\n IL 62704"). Growth stops at the next detected span, so a
+    ZIP code keeps its own span (and its ZIP3 placeholder).
+
+    :param text: the note.
+    :param spans: detected spans (merged, sorted).
+    """
+    out = []
+    for i, span in enumerate(spans):
+        if span.type != "STREET_ADDRESS":
+            out.append(span)
+            continue
+        # City names inside the block may carry their own PERSON/LOCATION span: grow over them and
+        # merge; stop only at a span of another identifier type.
+        limit = next(
+            (s.start for s in spans[i + 1 :] if s.type not in ("PERSON", "LOCATION", "STREET_ADDRESS")), len(text)
+        )
+        end = span.end
+        for _ in range(_ADDRESS_TAIL_MAX):
+            tail = _ADDRESS_TAIL_BREAK.match(text, end, limit) or _ADDRESS_TAIL_SPACE.match(text, end, limit)
+            if tail is None or is_clinical_term(tail.group(0)):
+                break
+            end = tail.end()
+        out.append(PhiSpan(span.start, end, span.type, span.score))
+    return merge_spans(out)
+
+
 class Deidentifier:
     """Detects and redacts identifiers in notes under one DeidPolicy.
 
     :param policy: what to detect; the default is Safe Harbor.
+    :param surrogate_secret: the secret of the "surrogate" policy (ignored by the others); None means
+        the public development default DEV_SURROGATE_SECRET.
     """
 
-    def __init__(self, policy: DeidPolicy | None = None) -> None:
+    def __init__(self, policy: DeidPolicy | None = None, surrogate_secret: str | None = None) -> None:
         self.policy = policy or DeidPolicy()
+        self.surrogates = (
+            SurrogateGenerator(surrogate_secret or DEV_SURROGATE_SECRET) if self.policy.name == "surrogate" else None
+        )
         model = resolve_spacy_model(self.policy.spacy_model)
         self._nlp_engine = _load_nlp_engine(model, self.policy.language)
         registry = RecognizerRegistry(supported_languages=[self.policy.language])
@@ -313,16 +390,23 @@ class Deidentifier:
             results[i] = self._analyze(texts[i], nlp_artifacts)
         return [r if r is not None else self.detect(t) for r, t in zip(results, texts, strict=True)]
 
-    def redact(self, text: str, spans: Sequence[PhiSpan] | None = None) -> str:
+    def redact(self, text: str, spans: Sequence[PhiSpan] | None = None, patient_key: str | None = None) -> str:
         """`text` with every span replaced by its typed placeholder. Under "safe_harbor" a date keeps
         its four-digit year ("[DATE 2019]"), an age over 89 becomes "[AGE 90+]" and a five-digit ZIP
         code keeps its first three digits ("[ZIP 021]"), or "[ZIP 000]" for a RESTRICTED_ZIP3 prefix.
+        Under "surrogate" every span gets its patient's consistent surrogate instead.
 
         :param text: one note.
         :param spans: spans from `detect` on this text; detected now when None.
+        :param patient_key: the patient's HMAC key; required by the "surrogate" policy (the scope in
+            which the same real value gets the same surrogate and dates share one shift).
         """
         _check_text(text)
         spans = merge_spans(spans) if spans is not None else self.detect(text)
+        if self.surrogates is not None:
+            if not patient_key:
+                raise ValueError("the surrogate policy needs the note's patient key")
+            return self._substitute(text, spans, patient_key)
         parts: list[str] = []
         cursor = 0
         for span in spans:
@@ -341,6 +425,24 @@ class Deidentifier:
         """
         spans = self.detect(text)
         return DeidResult(text=self.redact(text, spans), spans=spans)
+
+    def _substitute(self, text: str, spans: list[PhiSpan], patient_key: str) -> str:
+        forbidden = frozenset(
+            w.lower()
+            for s in spans
+            if s.type == "PERSON"
+            for w in re.findall(r"\p{L}[\p{L}'’\-]*", text[s.start : s.end])
+        )
+        parts: list[str] = []
+        cursor = 0
+        for span in spans:
+            if span.start < cursor or span.end > len(text):
+                raise ValueError(f"span {span.start}-{span.end} does not fit a text of length {len(text)}")
+            parts.append(text[cursor : span.start])
+            parts.append(self.surrogates.surrogate(patient_key, span.type, text[span.start : span.end], forbidden))
+            cursor = span.end
+        parts.append(text[cursor:])
+        return "".join(parts)
 
     def _placeholder(self, text: str, span: PhiSpan) -> str:
         placeholder = PLACEHOLDERS.get(span.type, "[PHI]")
@@ -364,6 +466,8 @@ class Deidentifier:
             nlp_artifacts=nlp_artifacts,
         )
         spans = merge_spans(_one_line(text, r) for r in results if r.end > r.start)
+        if "STREET_ADDRESS" in self._entities:
+            spans = extend_addresses(text, spans)
         return propagate_names(text, spans) if "PERSON" in self._entities else spans
 
     def _detect_long(self, text: str) -> list[PhiSpan]:
@@ -388,14 +492,15 @@ def _check_text(text: object) -> None:
         raise TypeError(f"note text must be str, got {type(text).__name__}")
 
 
-def get_deidentifier(policy: DeidPolicy | None = None) -> Deidentifier:
+def get_deidentifier(policy: DeidPolicy | None = None, surrogate_secret: str | None = None) -> Deidentifier:
     """The Deidentifier for `policy` (default Safe Harbor), built once per policy per process.
 
     :param policy: the policy; None means DeidPolicy().
+    :param surrogate_secret: the "surrogate" policy's secret (see Deidentifier).
     """
-    return _cached_deidentifier(policy or DeidPolicy())
+    return _cached_deidentifier(policy or DeidPolicy(), surrogate_secret)
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_deidentifier(policy: DeidPolicy) -> Deidentifier:
-    return Deidentifier(policy)
+def _cached_deidentifier(policy: DeidPolicy, surrogate_secret: str | None) -> Deidentifier:
+    return Deidentifier(policy, surrogate_secret)

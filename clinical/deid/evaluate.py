@@ -3,6 +3,7 @@
     clinical deid eval --input ANNOTATED.jsonl        # prints one JSON object (see `score`)
     python -m clinical.deid.evaluate demo LANDING.jsonl PHI.jsonl OUT.jsonl
     python -m clinical.deid.evaluate presidio ../shared/data/presidio_synth/synth_dataset_v2.json OUT.jsonl
+    python -m clinical.deid.evaluate presidio-heldout ../shared/data/presidio_synth/synth_dataset_v2.json OUT.jsonl
 
 Annotated lines are `{"id": str, "text": str, "spans": [{"start", "end", "type"}]}` (character
 offsets, end exclusive). A token is a run of letters or digits; a gold token lies in a gold span, a
@@ -187,8 +188,25 @@ def from_presidio_synth(path: str | Path) -> list[dict[str, Any]]:
             if kind == "DATE" and not _DAY_LEVEL_DATE.search(s["entity_value"]):
                 kind = "IGNORE"
             spans.append({"start": s["start_position"], "end": s["end_position"], "type": kind})
-        out.append({"id": f"synth-{i:04d}", "text": record["full_text"], "spans": spans})
+        out.append(
+            {"id": f"synth-{i:04d}", "text": record["full_text"], "spans": spans, "template_id": record["template_id"]}
+        )
     return out
+
+
+HELD_OUT_EVERY = 5
+"""presidio_synth templates with template_id % HELD_OUT_EVERY == 0 (42 of 209) are held out: the
+recognizers were developed looking only at the failures on the other templates."""
+
+
+def split_presidio_synth(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(development, held-out) parts of `from_presidio_synth` records, split by template.
+
+    :param records: records with a "template_id".
+    """
+    dev = [r for r in records if r["template_id"] % HELD_OUT_EVERY != 0]
+    held = [r for r in records if r["template_id"] % HELD_OUT_EVERY == 0]
+    return dev, held
 
 
 def read_brat_types(directory: str | Path, types: Sequence[str] = MEANING_TYPES) -> list[dict[str, Any]]:
@@ -241,12 +259,16 @@ def _write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`demo LANDING PHI OUT` or `presidio SYNTH_JSON OUT`: write annotated JSONL for `clinical deid eval`."""
+    """`demo LANDING PHI OUT`, `presidio SYNTH_JSON OUT`, `presidio-dev SYNTH_JSON OUT` or
+    `presidio-heldout SYNTH_JSON OUT`: write annotated JSONL for `clinical deid eval`."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) == 4 and args[0] == "demo":
         _write_jsonl(args[3], from_demo_truth(args[1], args[2]))
     elif len(args) == 3 and args[0] == "presidio":
         _write_jsonl(args[2], from_presidio_synth(args[1]))
+    elif len(args) == 3 and args[0] in ("presidio-dev", "presidio-heldout"):
+        dev, held = split_presidio_synth(from_presidio_synth(args[1]))
+        _write_jsonl(args[2], dev if args[0] == "presidio-dev" else held)
     else:
         print(main.__doc__, file=sys.stderr)
         return 2

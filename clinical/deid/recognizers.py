@@ -20,6 +20,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 import regex as re  # noqa: E402
 from faker.providers.address.en import Provider as _FakerAddress  # noqa: E402
+from faker.providers.address.en_US import Provider as _FakerUsAddress  # noqa: E402
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult  # noqa: E402
 from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     CreditCardRecognizer,
@@ -31,7 +32,7 @@ from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     UsSsnRecognizer,
 )
 
-RECOGNIZERS_VERSION = "0.2.0"
+RECOGNIZERS_VERSION = "0.3.0"
 """Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
 
 FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
@@ -52,7 +53,7 @@ _NOT_UNIT = r"(?!\s*(?:mg|mcg|g|ml|units?|iu|%|mmol|meq)\b)"
 # Trailing identifier characters for labelled ids: at least one digit somewhere in the value.
 _ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}\b"
 # The label must end at a word boundary ("plate" is not "platelet").
-_ID_LABEL_TAIL = r"(?:\b|(?<=[#.]))\s*(?:number|num|no\.?|#|id)?\s*[:#=.]?\s*#?\s*"
+_ID_LABEL_TAIL = r"(?:\b|(?<=[#.]))\s*(?:number|num|no\.?|#|id)?\s*(?:is\s+|[:#=.]\s*)?#?\s*"
 
 US_STATES = (
     "Alabama",
@@ -109,8 +110,9 @@ US_STATES = (
 )
 _STATE_CODES = (
     r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|PR|RI|S[CD]"
-    r"|T[NX]|UT|V[TA]|W[AVIY])"
+    r"|T[NX]|UT|V[TA]|W[AVIY]|AS|GU|MP|VI|FM|MH|PW|A[AEP])"
 )
+"""USPS codes of the states, DC, the territories (AS GU MP PR VI FM MH PW) and military mail (AA AE AP)."""
 
 
 class ClinicalPatternRecognizer(PatternRecognizer):
@@ -191,13 +193,49 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         # "2/12" alone is also a fraction or a score ("4/5 strength", "7/10 pain"): only after a cue word.
         Pattern(
             "date (m/d after cue)",
-            rf"(?<=\b(?:on|since|from|until|till|dated?|admitted|discharged|seen|visit|dob|d\.o\.b\.)"
-            rf"[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
+            rf"(?<=\b(?:on|since|from|until|till|dated?|admitted|discharged|seen|visit|dob|d\.o\.b\.|drawn|collected"
+            rf"|signed|encounter|note|handoff|started|stopped|due|scheduled|appt|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO))"
+            rf"(?:[ ]\([A-Z]+\))?[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
             0.6,
         ),
         Pattern("date (m/d)", rf"(?<![\d/.,])\b{_MONTH_NUM}/{_DAY}\b(?![\d/%])", 0.2),
+        Pattern(
+            "date (m/d before a time)",
+            rf"(?<![\d/.,])\b{_MONTH_NUM}/{_DAY}"
+            r"(?=[ ]+(?:@[ ]?)?(?:[01]\d|2[0-3]):?[0-5]\d(?:-(?:[01]\d|2[0-3]):?[0-5]\d)?\b)",
+            0.6,
+        ),
+        Pattern(
+            "date (on the 12th)",
+            rf"(?<=\b(?:on|since|from|until|till|by|before|after)\s+the\s+){_DAY}(?:st|nd|rd|th)\b(?!\s+(?:day|week|month|year|percentile|cycle|dose|rib|vertebra|cranial|intercostal|decade))",
+            0.6,
+        ),
     ]
-    CONTEXT = ["date", "dob", "birth", "born", "admitted", "admission", "discharged", "discharge", "visit"]
+    CONTEXT = [
+        "date",
+        "dob",
+        "birth",
+        "born",
+        "admitted",
+        "admission",
+        "discharged",
+        "discharge",
+        "visit",
+        "encounter",
+        "drawn",
+        "collected",
+        "signed",
+        "handoff",
+        "shift",
+        "started",
+        "stopped",
+        "appointment",
+        "appt",
+        "scheduled",
+        "seen",
+        "since",
+        "until",
+    ]
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """Reject all-numeric dates that no calendar has (neither leading number can be a month)."""
@@ -255,9 +293,35 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         Pattern("phone (trunk 0)", r"(?<![\w.+])0\d{2,4}(?:[ .-]\d{2,4}){2,3}(?![\w.])", 0.5),
         Pattern("phone (area in brackets)", r"(?<![\w+])\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?!\d)", 0.6),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ -]\d{4}(?![\w.-])", 0.3),
+        # International groupings ("024 971 50 30", "01.84.17.61.18", "+46 (0)8 928 571 38"): one separator.
+        Pattern(
+            "phone (digit groups)",
+            r"(?<![\w.+/-])(?!(?:\d{3}-\d{2}-\d{4}|\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{2,4})\b(?![-/.]\d))"
+            r"(?:(?:\+\d{1,3}[ ]?)?\(0?\d{0,4}\)[ ]?\d{1,4}|(?:\+\d{1,3}[ ]?)?\d{2,4})"
+            r"([ .-])\d{2,4}(?:\3\d{2,4}){1,3}(?![\w/]|[.,-]\d)",
+            0.45,
+        ),
+        Pattern("phone (two groups)", r"(?<![\w.+/-])\d{2,4}[ ]\d{4,6}(?![\w./-])", 0.15),
         Pattern("phone (10 digits)", r"(?<![\w.-])\d{10}(?![\w.-])", 0.3),
     ]
-    CONTEXT = ["phone", "telephone", "tel", "fax", "cell", "mobile", "pager", "call", "contact", "beeper"]
+    CONTEXT = [
+        "phone",
+        "telephone",
+        "tel",
+        "fax",
+        "cell",
+        "mobile",
+        "pager",
+        "call",
+        "contact",
+        "beeper",
+        "number",
+        "reach",
+        "text",
+        "answering",
+        "registered",
+        "office",
+    ]
 
 
 class ZipCodeRecognizer(ClinicalPatternRecognizer):
@@ -288,10 +352,11 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
 
     ENTITY = "STREET_ADDRESS"
     FLAGS = CASE_SENSITIVE
+    # USPS street suffixes (the list Faker's en_US provider ships) and their common abbreviations.
     _SUFFIX = (
-        r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace"
-        r"|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|alley|plaza|loop|crescent|pike"
-        r"|turnpike|route|rte|row|walk|close)"
+        r"(?i:st|ave|rd|blvd|ln|dr|ct|pl|ter|cir|hwy|pkwy|sq|trl|rte|close|str|"
+        + "|".join(sorted({s.lower() for s in _FakerUsAddress.street_suffixes}, key=len, reverse=True))
+        + ")"
     )
     _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|apt|suite|unit|#)\.?\s*#?[A-Za-z0-9-]{1,6}"
     PATTERNS = [
@@ -309,10 +374,47 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|katu|tie|kuja|laan|straat|plein|utca|tér|út))\s*,?\s*\d{1,5}[a-zA-Z]?\b",
             0.7,
         ),
+        Pattern(
+            "address (number, words, number)",
+            r"(?<![\d.,/:])\b\d{1,6}[ ]+(?:\p{Lu}[\p{L}'’.-]*[ ]+){1,3}\d{1,5}[a-zA-Z]?\b"
+            r"(?![.,/]\d|\s*(?i:mg|mcg|g|ml|units?|%|mmol|meq|kg|cm|mm)\b)"
+            rf"(?:,?\s+{_UNIT}\b)?",
+            0.6,
+        ),
+        Pattern(
+            "address (street corner)",
+            r"(?<=\b(?i:corner[ ]of)[ ]+)[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}[ ]+(?:and|&)[ ]+"
+            r"[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}",
+            0.7,
+        ),
+        Pattern(
+            "address (after a where-cue, with a number)",
+            r"(?<=\b(?i:lives|living|resides|residing|located|relocated|moved|staying|address(?:[ ]is)?|sent|send"
+            r"|ship(?:ped)?|mail(?:ed)?|meet(?:[ ]me|[ ]you)?|drops?[ ]you[ ]off)"
+            r"(?:[ ]+(?i:at|on|in|to))?[ ]+)(?=[^\n.?!;]{0,40}\d)"
+            r"(?!(?i:the|a|an|at|on|in|to|by|of|for|with|from|home|room|bed)\b"
+            r"|\d+[ ]*(?i:am|pm|h|hrs?|hours?|days?|weeks?|wks?|months?|years?|mg|cm|mm|o'clock|%)(?![\p{L}]))"
+            r"[\p{Lu}\d](?:[\p{L}\d'’\-/]|\.(?=[\p{L}\d]))*"
+            r"(?:[ ](?!(?i:with|and|for|since|who|which|that|until|after|before|when|where|but|or|the|a|an|is|was|at|on"
+            r"|in|to|of|from|by|now|today|yesterday|tomorrow|last|next|this|alone|together)\b)"
+            r"[\p{L}\d](?:[\p{L}\d'’\-/]|\.(?=[\p{L}\d]))*){0,6}",
+            0.55,
+        ),
+        Pattern(
+            "address (military)",
+            r"\b(?:(?:PSC|CMR|Unit)[ ]\d{3,5},?[ ]Box[ ]\d{3,5}|USS[ ]\p{Lu}[\p{L}'’-]+)"
+            r"\s*,?\s*(?:APO|FPO|DPO)[ ]A[AEP][ ]\d{5}\b",
+            0.85,
+        ),
         Pattern("address (unit)", r"\b(?:Apt|Apartment|Suite|Ste)\.?\s*#?\d+[A-Za-z]?\b", 0.6),
         Pattern("address (PO box)", r"\b(?:P\.?\s?O\.?\s*Box|(?:PSC|CMR|Unit)\s+\d+,?\s+Box)\s+\d+\b", 0.8),
     ]
     CONTEXT = ["address", "lives", "resides", "street", "home"]
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address."""
+        inner = re.fullmatch(r"\d+[A-Za-z]?[ ]+(.+?)[ ]+\d+[a-zA-Z]?(?:,?\s+.*)?", pattern_text, flags=re.DOTALL)
+        return bool(inner) and (is_clinical_phrase(inner.group(1)) or inner.group(1).isupper())
 
 
 class LabelledNameRecognizer(ClinicalPatternRecognizer):
@@ -321,8 +423,23 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
 
     ENTITY = "PERSON"
     FLAGS = CASE_SENSITIVE
-    _NAME_WORD = r"(?!(?:Dr|Mr|Mrs|Ms|Miss|Prof|MD|DO|RN|NP|PA|PhD|MBBS|DDS)\b)[A-Z][a-zA-Z'\-]+"
-    _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ][A-Z]\.?(?![a-zA-Z']))?(?:[ ]{_NAME_WORD}){{0,2}}"
+    _NAME_WORD = (
+        r"(?!(?:Dr|Mr|Mrs|Ms|Miss|Prof|MD|DO|RN|NP|PA|PhD|MBBS|DDS|LPN|LVN|CNA|RT|RRT|BSN|MSN|APRN|FNP|CRNA|DNP)\b)"
+        r"\p{Lu}[\p{L}'’\-]+"
+    )
+    _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ]\p{{Lu}}\.?(?![\p{{L}}']))?(?:[ ]{_NAME_WORD}){{0,2}}"
+    # Any-case words after "my name is" / "named" (chat-like and dictated text drops capitals).
+    _ANY_WORD = r"(?!(?i:is|was|and|the|a|an|to|in|on|at|of|for|from|with|who|he|she|but|has|had)\b)\p{L}[\p{L}'’\-]+"
+    _CREDENTIALS = (
+        r"(?:MD|M\.D\.|DO|RN|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
+        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN)"
+    )
+    _RELATIVE = (
+        r"(?i:wife|husband|spouse|partner|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt"
+        r"|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|neighbou?r|caregiver|guardian"
+        r"|fianc[eé]e?|boyfriend|girlfriend|stepson|stepdaughter|son-in-law|daughter-in-law|sister-in-law"
+        r"|brother-in-law)"
+    )
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
         r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|cc|"
@@ -330,9 +447,86 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     PATTERNS = [
         Pattern("name after a field label", rf"(?<=\b{_LABEL}[ \t]*[:\-][ \t]*(?:Dr\.?[ ])?){_NAME}", 0.85),
-        Pattern("name after a title", rf"(?<=\b(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?[ ]){_NAME}", 0.85),
+        Pattern("name after a title", rf"(?<=\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ ]){_NAME}", 0.85),
+        Pattern(
+            "name after 'my name is' / 'named'",
+            rf"(?<=\b(?i:(?:my|his|her|their|maiden|last|first|full)[ ]name[ ](?:is|was)|named|call[ ]me"
+            rf"|(?:is|was)[ ]called|goes[ ]by|dear|hi|hello|thank[ ]you|thanks)[ ,:]+){_ANY_WORD}(?:[ ]{_ANY_WORD})?"
+            rf"(?![ ]\p{{L}})",
+            0.6,
+        ),
+        Pattern(
+            "name after 'my name is' (capitalised)",
+            rf"(?<=\b(?i:(?:my|his|her|their|maiden|last|first|full)[ ]name[ ](?:is|was)|named|call[ ]me"
+            rf"|(?:is|was)[ ]called|dear)[ ,:]+){_NAME}",
+            0.7,
+        ),
+        Pattern("name after a relative", rf"(?<=\b{_RELATIVE}(?:'s)?[ ]?[,(]?[ ]?){_NAME}", 0.55),
+        Pattern(
+            "name after 'signed by' / 'given to'",
+            rf"(?<=\b(?i:(?:(?:electronically[ ])?(?:co-?)?signed|dictated|transcribed|seen|examined|evaluated|reviewed"
+            r"|authored|attested)[ ]by|(?:report[ ])?given[ ]to|discussed[ ]with|spoke[ ]with)"
+            rf"[ ](?:Dr\.?[ ])?){_NAME}",
+            0.6,
+        ),
+        Pattern(
+            "name after a lower-case title",
+            rf"(?<=\b(?i:dr|mr|mrs|ms|mx|prof)\.[ ]?){_ANY_WORD}(?:[ ]\p{{L}}\.)?(?:[ ]\p{{Lu}}[\p{{L}}'’\-]+)?",
+            0.6,
+        ),
+        Pattern(
+            "name field, any case",
+            rf"(?<=\b(?i:(?:patient|full|first|last|maiden)[ ])?(?i:name)[ \t]*:[ \t]*){_ANY_WORD}"
+            rf"(?:[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,3}}(?=[ \t]*(?:\n|$|,|;))",
+            0.7,
+        ),
+        Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS}\b)", 0.75),
+        Pattern(
+            "initials before credentials",
+            rf"\b(?:\p{{Lu}}\.[ ]?){{1,3}}(?:\p{{Lu}}[\p{{L}}'’\-]+)?(?=,?[ ]{_CREDENTIALS}\b)",
+            0.7,
+        ),
     ]
     CONTEXT = ["patient", "name", "dr", "attending", "signed"]
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """A "name" made only of clinical or function words ("Mother: Breast cancer") is no name."""
+        return is_clinical_phrase(pattern_text)
+
+
+class FacilityLocationRecognizer(ClinicalPatternRecognizer):
+    """Hospital and facility names ("Mercy General Hospital", "St. Mary's Medical Center", "Oak Grove
+    Nursing Home") and cities written with their state ("Springfield, IL", "Austin, Texas"): places
+    smaller than a state. spaCy calls facilities ORG, which the policy does not report."""
+
+    ENTITY = "LOCATION"
+    FLAGS = CASE_SENSITIVE
+    _WORD = r"(?:St\.|Saint|\p{Lu}[\p{L}'’\-]+)"
+    PATTERNS = [
+        Pattern(
+            "facility name",
+            rf"\b{_WORD}(?:[ ](?:of[ ]|the[ ])?{_WORD}){{0,4}}"
+            r"[ ](?:Hospital|Medical[ ]Cent(?:er|re)|Health[ ]Cent(?:er|re)"
+            r"|Clinic|Infirmary|Hospice|Nursing[ ](?:Home|Facility)|Rehab(?:ilitation)?[ ](?:Center|Hospital|Facility)"
+            r"|Care[ ]Cent(?:er|re)|Health[ ]System|Healthcare|Skilled[ ]Nursing[ ]Facility|Assisted[ ]Living)\b",
+            0.6,
+        ),
+        Pattern(
+            "city before a state",
+            r"\b\p{Lu}[\p{L}.'’\-]+(?:[ ]\p{Lu}[\p{L}.'’\-]+){0,2}"
+            rf"(?=,[ ]?(?:{_STATE_CODES}|{'|'.join(US_STATES)})\b(?![\p{{L}}]))",
+            0.6,
+        ),
+    ]
+    CONTEXT = ["hospital", "transferred", "from", "lives", "in"]
+
+    _PROPER = frozenset({"general", "memorial", "community", "regional", "university", "county", "st", "saint"})
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Clinical words before the facility word ("Heart Failure Clinic", "Ventricular Septum, LA") make
+        no place, unless a word that names an institution is among them ("Day General Hospital")."""
+        words = {w.lower() for w in re.findall(r"\p{L}+", pattern_text)}
+        return not words & self._PROPER and is_clinical_phrase(pattern_text)
 
 
 class LabelledAddressRecognizer(ClinicalPatternRecognizer):
@@ -389,7 +583,7 @@ class LicenseNumberRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "license (labelled)",
-            r"(?<=\b(?:licen[sc]e|lic\.?|certificate|cert\.?|DEA|NPI|registration|permit|passport)"
+            r"(?<=\b(?:(?:driver'?s?\s+)?licen[sc]e|lic\.?|certificate|cert\.?|DEA|NPI|registration|permit|passport)"
             + _ID_LABEL_TAIL
             + ")"
             + _ID_VALUE,
@@ -400,6 +594,31 @@ class LicenseNumberRecognizer(ClinicalPatternRecognizer):
     CONTEXT = ["license", "licence", "certificate", "dea", "npi", "passport"]
 
 
+class LabelledIdRecognizer(ClinicalPatternRecognizer):
+    """Any other unique identifying number or code written after an id label: "ID: 7731-AX",
+    "reference number is 55-1234", "case #A7731", "badge no. 4471". The value needs a digit and at
+    least four characters, so "number 3" or "ID negative" stay."""
+
+    ENTITY = "ID_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "id (after an id label)",
+            r"(?<=\b(?:id|identifier|number|no\.|num|ref(?:erence)?|case|badge|ticket|claim|order|specimen|accession"
+            r"|requisition|confirmation|tracking|employee|student|voucher)"
+            r"(?:\s*(?:number|no\.?|num|#|id)\s*[:#=]?|\s*(?:is\b|[:#=]))\s*#?\s*)"
+            r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,24}\b",
+            0.6,
+        ),
+        Pattern(
+            "id (hash-numbered)",
+            r"(?<=\b(?:case|badge|ticket|claim|order|specimen|accession|requisition|confirmation|tracking|employee"
+            r"|student|voucher)\s*#\s*)[A-Za-z0-9-]{4,25}\b",
+            0.6,
+        ),
+    ]
+    CONTEXT = ["id", "identifier", "number", "reference"]
+
+
 class VehicleIdRecognizer(ClinicalPatternRecognizer):
     """Vehicle identifiers: 17-character VINs and labelled licence plates."""
 
@@ -408,7 +627,7 @@ class VehicleIdRecognizer(ClinicalPatternRecognizer):
         Pattern("vehicle (VIN)", r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b", 0.6),
         Pattern(
             "vehicle (plate)",
-            r"(?<=\b(?:licen[sc]e\s+plate|plate\s*(?:number|no\.?|#)|tag\s*(?:number|no\.?|#))(?:\b|(?<=[#.]))\s*[:#]?\s*)"
+            r"(?<=\b(?:licen[sc]e\s+plate|plate(?:\s*(?:number|no\.?|#))?|tag\s*(?:number|no\.?|#))(?:\b|(?<=[#.]))\s*[:#]?\s*)"
             r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{1,8}\b",
             0.85,
         ),
@@ -580,6 +799,19 @@ _ALLOWED_PLACES = frozenset(
 """Places Safe Harbor lets stay: states and countries (it removes subdivisions smaller than a state)."""
 
 
+def is_clinical_phrase(span_text: str) -> bool:
+    """True when every word of a span is a clinical or function word (`lexicons.clinical_vocabulary`):
+    "Breast", "Chest Pain", "Negative" after a label are no names.
+
+    :param span_text: the text of a candidate name.
+    """
+    from clinical.deid.lexicons import FUNCTION_WORDS, clinical_vocabulary
+
+    vocabulary = clinical_vocabulary()
+    words = [w.lower() for w in re.findall(r"\p{L}+", span_text)]
+    return bool(words) and all(w in vocabulary or w in FUNCTION_WORDS for w in words)
+
+
 def is_clinical_term(span_text: str) -> bool:
     """True when a span predicted as a name or place is a clinical word (drug, eponym, abbreviation).
 
@@ -662,6 +894,87 @@ def _keep_single_word(text: str, word: str, start: int, doc) -> bool:
     return True
 
 
+class NameLexiconRecognizer(EntityRecognizer):
+    """Names from a gazetteer: words of Faker's first- and last-name lists of all locales
+    (`lexicons.person_names`, clinical and common words removed).
+
+    A title-case or upper-case word of the list is a name unless the note also writes it in lower
+    case (then it is an ordinary word there) or an eponym word follows ("Smith fracture"). A
+    lower-case word of the list counts only next to another listed word ("olga krylova") or in a
+    comma list of them. A match takes in a following initial and capitalised surname that are not
+    clinical words ("Juliusz A Kwiatkowski").
+
+    :param supported_language: language code of the notes.
+    """
+
+    ENTITIES = ["PERSON"]
+    _TOKEN = re.compile(r"(?<![\p{L}\d'’\-])\p{L}[\p{L}'’\-]*(?<!['’\-])(?![\p{L}\d])")
+    _TAIL = re.compile(r"(?:[ ]\p{Lu}\.?)?[ ]\p{Lu}[\p{L}'’\-]+(?![\p{L}\d])")
+    _JOIN = re.compile(r"(?:[ ]|,[ ]?|[ ]and[ ]|[ ]or[ ])")
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=list(self.ENTITIES),
+            name=type(self).__name__,
+            supported_language=supported_language,
+            version=RECOGNIZERS_VERSION,
+        )
+
+    def load(self) -> None:
+        """Nothing to load up front: the lists are built on first use (`lexicons`)."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """PERSON results for the listed names in `text` (offsets only)."""
+        from clinical.deid.lexicons import FUNCTION_WORDS, clinical_vocabulary, person_names
+
+        names = person_names()
+        # "and"/"or" join names in lists; they are never names themselves.
+        tokens = [m for m in self._TOKEN.finditer(text) if m.group(0).lower() not in ("and", "or")]
+        keys = [_name_key(m.group(0)) for m in tokens]
+        listed = [k in names for k in keys]
+        lower_words: set[str] | None = None
+        results = []
+        for i, m in enumerate(tokens):
+            if not listed[i]:
+                continue
+            word = m.group(0)
+            if word[0].isupper():
+                # Short upper-case words are mostly abbreviations (BAL, LAD, COX): only next to another name.
+                short_caps = word.isupper() and len(word) <= 4
+                if short_caps and not any(
+                    0 <= j < len(tokens) and listed[j] and self._joined(text, tokens[min(i, j)], tokens[max(i, j)])
+                    for j in (i - 1, i + 1)
+                ):
+                    continue
+                if lower_words is None:
+                    lower_words = {w for w in re.findall(r"(?<![\p{L}])\p{Ll}[\p{Ll}'’\-]+", text)}
+                if keys[i] in lower_words or _EPONYM_FOLLOWERS.match(text[m.end() : m.end() + 80]):
+                    continue
+                score = 0.5
+            else:
+                neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(tokens) and listed[j]]
+                if not any(self._joined(text, tokens[min(i, j)], tokens[max(i, j)]) for j in neighbours):
+                    continue
+                score = 0.45
+            end = m.end()
+            tail = self._TAIL.match(text, end)
+            if tail and not is_clinical_phrase(tail.group(0)):
+                vocabulary = clinical_vocabulary()
+                last = _name_key(tail.group(0).split()[-1])
+                if last not in vocabulary and last not in FUNCTION_WORDS:
+                    end = tail.end()
+            results.append(RecognizerResult("PERSON", m.start(), end, score))
+        return results
+
+    def _joined(self, text: str, first, second) -> bool:
+        return self._JOIN.fullmatch(text, first.end(), second.start()) is not None
+
+
+def _name_key(word: str) -> str:
+    word = word.lower()
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
     MedicalRecordNumberRecognizer,
     UniqueIdRecognizer,
@@ -672,6 +985,8 @@ PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
     StreetAddressRecognizer,
     LabelledNameRecognizer,
     LabelledAddressRecognizer,
+    FacilityLocationRecognizer,
+    LabelledIdRecognizer,
     HealthPlanNumberRecognizer,
     AccountNumberRecognizer,
     LicenseNumberRecognizer,
@@ -699,6 +1014,7 @@ def build_recognizers(language: str = "en") -> list[EntityRecognizer]:
     recognizers: list[EntityRecognizer] = [cls(supported_language=language) for cls in PATTERN_RECOGNIZERS]
     recognizers += [cls(supported_language=language) for cls in PRESIDIO_RECOGNIZERS]
     recognizers.append(ClinicalNerRecognizer(supported_language=language))
+    recognizers.append(NameLexiconRecognizer(supported_language=language))
     return recognizers
 
 
@@ -725,11 +1041,14 @@ SAFE_HARBOR_COVERAGE: dict[str, tuple[str, ...]] = {
 """Each of the 18 Safe-Harbor identifiers -> the entity types that cover it (empty: not covered)."""
 
 SAFE_HARBOR_GAPS: dict[str, str] = {
-    "names": "spaCy en_core_web_sm NER only: misses lower-case names and many non-English names",
-    "geographic_subdivisions": "cities/counties only as spaCy finds them; non-US address formats missed",
+    "names": "a name in no Faker locale list, after no label/title/relative and missed by spaCy is missed; "
+    "lower-case names count only next to another listed name",
+    "geographic_subdivisions": "a city alone in prose only as spaCy finds it; lower-case and non-Latin street "
+    "names missed; non-US postcodes only inside an address block",
+    "dates_and_ages_over_89": "a bare m/d (2/12) without a cue word, a time or a date context stays",
     "biometric_identifiers": "not covered: not detectable in text by patterns",
     "full_face_photographs": "not covered: images are outside this text pipeline",
-    "other_unique_identifiers": "partial: bare 7-19 digit runs only; no generic labelled-id recognizer",
+    "other_unique_identifiers": "partial: unlabelled codes with letters are missed; bare digit runs of 7+ only",
     "vehicle_identifiers": "partial: VINs and plates after a label only",
     "device_identifiers": "partial: serial numbers after a label only",
 }

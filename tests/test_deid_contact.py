@@ -1,0 +1,76 @@
+"""Telephone and fax numbers, e-mail addresses, URLs and IP addresses (Safe-Harbor identifiers D,
+E, F, N, O): US and international formats; vital signs and lab values stay."""
+
+from __future__ import annotations
+
+import pytest
+from deid_helpers import found, typed
+
+from clinical.deid import get_deidentifier
+from clinical.deid.recognizers import ClinicalPhoneRecognizer
+
+
+@pytest.fixture(scope="module")
+def deid():
+    return get_deidentifier()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call (617) 555-0123", ["(617) 555-0123"]),
+        ("fax 617.555.0199", ["617.555.0199"]),
+        ("cell 617-555-0123 x12", ["617-555-0123 x12"]),
+        ("+1 617 555 0123", ["+1 617 555 0123"]),
+        ("Phone: 6175550123", ["6175550123"]),
+        ("reach me on +44 20 7946 0958", ["+44 20 7946 0958"]),
+        ("messages to 024 971 50 30 please", ["024 971 50 30"]),
+        ("call me on 01.84.17.61.18?", ["01.84.17.61.18"]),
+        ("+46 (0)8 928 571 38 fax", ["+46 (0)8 928 571 38"]),
+        ("Pager: 4471 2290", ["4471 2290"]),
+    ],
+)
+def test_phone_recognizer_finds(text, expected):
+    assert found(ClinicalPhoneRecognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BP 120/80, HR 88, 2019-02-12",
+        "SSN 432-56-7891",
+        "Strength 5 5 5 5 in all four limbs",
+        "platelets 150,000/uL and WBC 12.5",
+    ],
+)
+def test_phone_recognizer_keeps_clinical_numbers(text):
+    assert found(ClinicalPhoneRecognizer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Call (617) 555-0123 or fax 617.555.0199.",
+            [("(617) 555-0123", "PHONE_NUMBER"), ("617.555.0199", "PHONE_NUMBER")],
+        ),
+        ("Email jane.doe@example.com.", [("jane.doe@example.com", "EMAIL_ADDRESS")]),
+        ("Portal https://portal.mercyhealth.org/u/81579 today", [("https://portal.mercyhealth.org/u/81579", "URL")]),
+        ("IP 192.168.1.10 logged.", [("192.168.1.10", "IP_ADDRESS")]),
+        ("Device logged in from 10.2.33.4 overnight.", [("10.2.33.4", "IP_ADDRESS")]),
+    ],
+)
+def test_engine_finds_contact_identifiers(deid, text, expected):
+    assert typed(text, deid.detect(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Call (617) 555-0123.", "Call [PHONE]."),
+        ("Email jane.doe@example.com.", "Email [EMAIL]."),
+        ("IP 192.168.1.10 logged.", "IP [IP] logged."),
+    ],
+)
+def test_safe_harbor_contact_placeholders(deid, text, expected):
+    assert deid.redact(text) == expected

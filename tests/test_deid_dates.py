@@ -1,0 +1,87 @@
+"""Dates and ages (Safe-Harbor identifier C): every element of a date but the year, in the formats
+notes use, with times; ages over 89 become "90+"; scores, fractions and doses stay."""
+
+from __future__ import annotations
+
+import pytest
+from deid_helpers import found
+
+from clinical.deid import get_deidentifier
+from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognizer
+
+
+@pytest.fixture(scope="module")
+def deid():
+    return get_deidentifier()
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text", "expected"),
+    [
+        (ClinicalDateRecognizer, "seen 02/12/2019", ["02/12/2019"]),
+        (ClinicalDateRecognizer, "seen on 2/12 for follow-up", ["2/12"]),
+        (ClinicalDateRecognizer, "CT 2019-02-12 showed", ["2019-02-12"]),
+        (ClinicalDateRecognizer, "admitted Feb 12, 2019", ["Feb 12, 2019"]),
+        (ClinicalDateRecognizer, "returns Feb 12 for review", ["Feb 12"]),
+        (ClinicalDateRecognizer, "biopsy 12-Feb-2019", ["12-Feb-2019"]),
+        (ClinicalDateRecognizer, "returns February 12th", ["February 12th"]),
+        (ClinicalDateRecognizer, "in November 2000 because", ["November 2000"]),
+        (ClinicalDateRecognizer, "drawn 02/12/2019 14:30 fasting", ["02/12/2019 14:30"]),
+        (ClinicalDateRecognizer, "at 2019-02-12T08:15:00", ["2019-02-12T08:15:00"]),
+        (ClinicalDateRecognizer, "on 12 March 2018 at 9:05 pm", ["12 March 2018 at 9:05 pm"]),
+        (ClinicalDateRecognizer, "DOB: 3/4/56", ["3/4/56"]),
+        (ClinicalDateRecognizer, "dated 25.12.2019", ["25.12.2019"]),
+        (ClinicalDateRecognizer, "pacemaker interrogated on the 12th.", ["12th"]),
+        (ClinicalDateRecognizer, "ICU NURSING NOTE  2/23 0700-1900", ["2/23"]),
+        (ClinicalDateRecognizer, "Labs drawn 5/19: WBC 11.2", ["5/19"]),
+        (ClinicalDateRecognizer, "Signed: Lisa Rios, NP 10/28", ["10/28"]),
+        (ClinicalDateRecognizer, "Telephone encounter 1/30", ["1/30"]),
+        (AgeOver89Recognizer, "a 93-year-old man", ["93"]),
+        (AgeOver89Recognizer, "92 year old woman", ["92"]),
+        (AgeOver89Recognizer, "aged 95, lives alone", ["95"]),
+        (AgeOver89Recognizer, "91 y/o F", ["91"]),
+        (AgeOver89Recognizer, "S: Lisa, 96yo, bed 12", ["96"]),
+        (AgeOver89Recognizer, "101 yo M", ["101"]),
+        (AgeOver89Recognizer, "a woman in her 90s", ["90s"]),
+    ],
+)
+def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
+    assert found(recognizer_cls, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text"),
+    [
+        (ClinicalDateRecognizer, "Strength 4/5 in all extremities"),
+        (ClinicalDateRecognizer, "pain 7/10, BP 120/80"),
+        (ClinicalDateRecognizer, "visual acuity 6/18 and 6/9"),
+        (ClinicalDateRecognizer, "diagnosed in 1995"),
+        (ClinicalDateRecognizer, "may 5 mg be given"),
+        (ClinicalDateRecognizer, "values 16/22/15"),
+        (ClinicalDateRecognizer, "HbA1c 7.2%"),
+        (ClinicalDateRecognizer, "fracture of the 5th rib; seen on the 2nd day"),
+        (AgeOver89Recognizer, "a 74-year-old man"),
+        (AgeOver89Recognizer, "HR 95 bpm"),
+        (AgeOver89Recognizer, "SpO2 92% on room air"),
+    ],
+)
+def test_recognizer_keeps_clinical_numbers(recognizer_cls, text):
+    assert found(recognizer_cls, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DOB: 02/12/1931", "DOB: [DATE 1931]"),
+        ("Admitted on Feb 12, 2019 at 14:30.", "Admitted on [DATE 2019]."),
+        ("Biopsy 12-Feb-2019.", "Biopsy [DATE 2019]."),
+        ("Seen on 2/12.", "Seen on [DATE]."),
+        ("Seen 02/12/2019 by the team.", "Seen [DATE 2019] by the team."),
+        ("A 93-year-old woman.", "A [AGE 90+]-year-old woman."),
+        ("aged 101, lives alone", "aged [AGE 90+], lives alone"),
+        ("A 67-year-old man.", "A 67-year-old man."),
+        ("Diagnosed in 1995; strength 4/5.", "Diagnosed in 1995; strength 4/5."),
+    ],
+)
+def test_safe_harbor_date_and_age_rules(deid, text, expected):
+    assert deid.redact(text) == expected

@@ -1,0 +1,128 @@
+"""Geographic subdivisions smaller than a state (Safe-Harbor identifier B): street addresses with
+units, address blocks over several lines, PO and military boxes, cities, facilities, ZIP codes
+(first three digits kept, 000 for the restricted prefixes); states and countries stay."""
+
+from __future__ import annotations
+
+import pytest
+from deid_helpers import found, leaked, typed
+
+from clinical.deid import get_deidentifier
+from clinical.deid.engine import RESTRICTED_ZIP3, PhiSpan, extend_addresses
+from clinical.deid.recognizers import (
+    FacilityLocationRecognizer,
+    LabelledAddressRecognizer,
+    StreetAddressRecognizer,
+    ZipCodeRecognizer,
+)
+
+
+@pytest.fixture(scope="module")
+def deid():
+    return get_deidentifier()
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text", "expected"),
+    [
+        (StreetAddressRecognizer, "lives at 12 Main St with", ["12 Main St"]),
+        (StreetAddressRecognizer, "1600 Pennsylvania Avenue", ["1600 Pennsylvania Avenue"]),
+        (StreetAddressRecognizer, "42 West Elm Road, Apt 4B", ["42 West Elm Road, Apt 4B"]),
+        (StreetAddressRecognizer, "at 350 Sunset Blvd.", ["350 Sunset Blvd."]),
+        (StreetAddressRecognizer, "at 64445 Jennifer Village, Lake", ["64445 Jennifer Village"]),
+        (StreetAddressRecognizer, "fell at 736 Judy Overpass today", ["736 Judy Overpass"]),
+        (StreetAddressRecognizer, "P.O. Box 1234", ["P.O. Box 1234"]),
+        (StreetAddressRecognizer, "Loorenstrasse 149", ["Loorenstrasse 149"]),
+        (StreetAddressRecognizer, "6750 Koskikatu 25 Apt. 864", ["6750 Koskikatu 25 Apt. 864"]),
+        (StreetAddressRecognizer, "PSC 6293, Box 8158\nAPO AP 04336", ["PSC 6293, Box 8158\nAPO AP 04336"]),
+        (StreetAddressRecognizer, "USS Mahler\nFPO AA 70489", ["USS Mahler\nFPO AA 70489"]),
+        (StreetAddressRecognizer, "at the corner of Main and Elm Street", ["Main and Elm Street"]),
+        (StreetAddressRecognizer, "He lives on Villacher Strasse 89 now", ["Villacher Strasse 89"]),
+        (
+            LabelledAddressRecognizer,
+            "Address: 6984 Price Shoals, Erictown, KS 66123\nPhone",
+            ["6984 Price Shoals, Erictown, KS 66123"],
+        ),
+        (LabelledAddressRecognizer, "Home address:  12 Rue de la Paix, Paris", ["12 Rue de la Paix, Paris"]),
+        (FacilityLocationRecognizer, "transferred from Mercy General Hospital today", ["Mercy General Hospital"]),
+        (FacilityLocationRecognizer, "Discharged to Oak Grove Nursing Home.", ["Oak Grove Nursing Home"]),
+        (FacilityLocationRecognizer, "seen at St. Mary's Medical Center", ["St. Mary's Medical Center"]),
+        (FacilityLocationRecognizer, "moved to Springfield, IL last year", ["Springfield"]),
+        (FacilityLocationRecognizer, "born in Austin, Texas", ["Austin"]),
+        (ZipCodeRecognizer, "Boston, MA 02115", ["02115"]),
+        (ZipCodeRecognizer, "Austin, Texas 78701-1234", ["78701-1234"]),
+        (ZipCodeRecognizer, "ZIP: 60614", ["60614"]),
+        (ZipCodeRecognizer, "zip code 94110", ["94110"]),
+        (ZipCodeRecognizer, "West Megan, VI 00803", ["00803"]),
+    ],
+)
+def test_recognizer_finds_places(recognizer_cls, text, expected):
+    assert found(recognizer_cls, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text"),
+    [
+        (StreetAddressRecognizer, "took 2 tablets by mouth"),
+        (StreetAddressRecognizer, "Metformin 500 mg PO BID"),
+        (StreetAddressRecognizer, "T 37.7 HR 99 BP 120/80"),
+        (StreetAddressRecognizer, "Glucose 120 Potassium 4 today"),
+        (StreetAddressRecognizer, "delivered at 37 weeks by cesarean section"),
+        (StreetAddressRecognizer, "lesion located in the 4th layer"),
+        (LabelledAddressRecognizer, "No fixed address."),
+        (FacilityLocationRecognizer, "referred to the Heart Failure Clinic"),
+        (FacilityLocationRecognizer, "Ventricular Septum, LA dilated"),
+        (ZipCodeRecognizer, "platelets 15000 today"),
+    ],
+)
+def test_recognizer_keeps_clinical_text(recognizer_cls, text):
+    assert found(recognizer_cls, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "phi"),
+    [
+        ("6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677", ["6750 Koskikatu 25 Apt. 864\nArtilleros"]),
+        ("Lives at 12 Main St, Boston, MA 02115.", ["12 Main St, Boston", "02115"]),
+        ("4880 Betburweg 74 Suite 967 Apt. 267, Lascano, Uruguay 80694", ["4880 Betburweg 74 Suite 967", "Lascano"]),
+        (
+            "Discharged to Wagner Rehabilitation Center, 308 Dennis Garden Suite 558, East Melissaberg, PW 96940.",
+            ["Wagner Rehabilitation Center", "308 Dennis Garden Suite 558", "East Melissaberg", "96940"],
+        ),
+        ("Name: X\n1737 Cheriton Dr\n Apt. 724\n Hibberdene\n South Africa 68793", ["1737 Cheriton Dr", "Hibberdene"]),
+    ],
+)
+def test_engine_redacts_address_blocks(deid, text, phi):
+    assert leaked(text, deid.detect(text), phi) == []
+
+
+def test_address_block_growth_stops_at_another_identifier():
+    text = "12 Main St\nSpringfield, IL 62704\nPhone 217 555 0100"
+    spans = [PhiSpan(0, 10, "STREET_ADDRESS", 0.85), PhiSpan(27, 32, "ZIP_CODE", 0.9)]
+    grown = extend_addresses(text, spans)
+    assert typed(text, grown) == [("12 Main St\nSpringfield, IL", "STREET_ADDRESS"), ("62704", "ZIP_CODE")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Boston, MA 02115", "[LOCATION], MA [ZIP 021]"),
+        ("ZIP: 60614", "ZIP: [ZIP 606]"),
+        ("Austin, Texas 78701-1234", "[LOCATION], Texas [ZIP 787]"),
+        ("ZIP: 03601", "ZIP: [ZIP 000]"),
+        ("ZIP: 05901", "ZIP: [ZIP 000]"),
+        ("ZIP: 69201", "ZIP: [ZIP 000]"),
+        ("ZIP: 89301", "ZIP: [ZIP 000]"),
+        ("ZIP: 82101", "ZIP: [ZIP 000]"),
+        ("ZIP: 89001", "ZIP: [ZIP 000]"),
+        ("Moved from Ohio to Canada in 2019.", "Moved from Ohio to Canada in 2019."),
+    ],
+)
+def test_safe_harbor_zip_and_state_rules(deid, text, expected):
+    assert deid.redact(text) == expected
+
+
+def test_restricted_zip_prefixes_are_the_census_seventeen():
+    assert len(RESTRICTED_ZIP3) == 17
+    assert {"036", "059", "063", "102", "203", "556", "692", "790", "821"} <= RESTRICTED_ZIP3
+    assert {"823", "830", "831", "878", "879", "884", "890", "893"} <= RESTRICTED_ZIP3

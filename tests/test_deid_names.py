@@ -1,0 +1,162 @@
+"""Names (Safe-Harbor identifier A): patients, clinicians, relatives; labelled fields, titles,
+signatures, lists, ALL-CAPS, initials; and the clinical words that must stay."""
+
+from __future__ import annotations
+
+import pytest
+from deid_helpers import found, leaked, typed
+
+from clinical.deid import get_deidentifier
+from clinical.deid.lexicons import clinical_vocabulary, person_names
+from clinical.deid.recognizers import (
+    LabelledNameRecognizer,
+    NameLexiconRecognizer,
+    is_clinical_phrase,
+    is_clinical_term,
+)
+
+
+@pytest.fixture(scope="module")
+def deid():
+    return get_deidentifier()
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text", "expected"),
+    [
+        (LabelledNameRecognizer, "Patient: Lee, Lisa    MRN: 123", ["Lee, Lisa"]),
+        (LabelledNameRecognizer, "Attending: Dr. Joseph\n\nLisa was seen", ["Joseph"]),
+        (LabelledNameRecognizer, "Electronically signed by Dr. Mcdowell, MD on", ["Mcdowell"]),
+        (LabelledNameRecognizer, "Patient name: Ann-Marie O'Neil\nDOB", ["Ann-Marie O'Neil"]),
+        (LabelledNameRecognizer, "seen with Mrs. Wade today", ["Wade"]),
+        (LabelledNameRecognizer, "Emergency contact: Tom Baker (son)", ["Tom Baker"]),
+        (LabelledNameRecognizer, "Name:    hyuuma t. maida\nAddress:", ["hyuuma t. maida"]),
+        (LabelledNameRecognizer, "join accounts with ms. Quinzia", ["Quinzia"]),
+        (LabelledNameRecognizer, "my name is olga krylova", ["olga krylova"]),
+        (LabelledNameRecognizer, "Her maiden name is Sandgreen", ["Sandgreen"]),
+        (LabelledNameRecognizer, "wife Mary at bedside", ["Mary"]),
+        (LabelledNameRecognizer, "discussed with son, John, and Dr. Lee", ["John", "Lee"]),
+        (LabelledNameRecognizer, "Signed: J. Smith, RN", ["J. Smith"]),
+        (LabelledNameRecognizer, "Given to Jeffrey Hughes, LPN", ["Jeffrey Hughes"]),
+        (LabelledNameRecognizer, "-- A. Bray, PA-C", ["A. Bray"]),
+        (LabelledNameRecognizer, "Dictated by Zoltán Kovács\n", ["Zoltán Kovács"]),
+        (NameLexiconRecognizer, "Care team: Reyes, Castaneda and Hughes", ["Reyes", "Castaneda", "Hughes"]),
+        (NameLexiconRecognizer, "SMITH, JOHN admitted overnight", ["SMITH", "JOHN"]),
+        (NameLexiconRecognizer, "they had 3: silvana, adam and caleb.", ["silvana", "adam", "caleb"]),
+        (NameLexiconRecognizer, "Juliusz A Kwiatkowski lives here", ["Juliusz A Kwiatkowski"]),
+    ],
+)
+def test_recognizer_finds_names(recognizer_cls, text, expected):
+    assert found(recognizer_cls, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text"),
+    [
+        (LabelledNameRecognizer, "Patient: denies chest pain"),
+        (LabelledNameRecognizer, "Dr. visit scheduled"),
+        (LabelledNameRecognizer, "Mother: Breast cancer. Father: CAD."),
+        (LabelledNameRecognizer, "dx MS. Follow up in clinic"),
+        (NameLexiconRecognizer, "History of Parkinson disease and Crohn's disease."),
+        (NameLexiconRecognizer, "Wolff-Parkinson-White pattern; Lewy body dementia suspected."),
+        (NameLexiconRecognizer, "Metformin 500 mg PO BID, Lasix 40 mg IV PRN."),
+        (NameLexiconRecognizer, "Smith fracture of the left radius."),
+        (NameLexiconRecognizer, "the patient will grant consent; Grant was not discussed"),
+    ],
+)
+def test_recognizer_keeps_clinical_words(recognizer_cls, text):
+    assert found(recognizer_cls, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Seen by Dr. John Smith today.", ["John Smith"]),
+        ("Patient: SMITH, JOHN    MRN: 00123456", ["SMITH, JOHN"]),
+        ("Social: niece Sarah at bedside, updated on plan of care.", ["Sarah"]),
+        (
+            "Care team: Dr. Reyes, Rebecca Castaneda RT, Diana Little PA-C, John Jones RN",
+            ["Reyes", "Rebecca Castaneda", "Diana Little", "John Jones"],
+        ),
+        ("Electronically signed by Michelle Holloway RN on 01/07/2018", ["Michelle Holloway"]),
+        ("-- K. Okafor, NP", ["K. Okafor"]),
+        ("Call from pt's brother, Betty Monroe, about discharge.", ["Betty Monroe"]),
+        ("Pt is a 92 y/o F; daughter (Ann Ng) called.", ["Ann Ng"]),
+    ],
+)
+def test_engine_redacts_names(deid, text, names):
+    assert leaked(text, deid.detect(text), names) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Patient: Lee, Lisa    MRN: 1234567\n\nLisa was seen today. Lisa denies pain.", "Lisa"),
+        ("Attending: Dr. Joseph\n\nThe plan was discussed with Joseph today.", "Joseph"),
+    ],
+)
+def test_a_name_found_once_is_redacted_everywhere_in_the_note(deid, text, name):
+    assert name not in deid.redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "History of Parkinson disease.",
+        "Parkinson's disease with tremor.",
+        "Crohn's disease, on infliximab.",
+        "Wolff-Parkinson-White syndrome on ECG.",
+        "Lewy body dementia, on donepezil.",
+        "Hashimoto thyroiditis and Cushing syndrome.",
+        "Metformin 500 mg PO BID; DOB label kept.",
+        "Gram, Ziehl-Neelsen staining negative; Epstein-Barr virus serology negative.",
+    ],
+)
+def test_engine_keeps_eponyms_and_drugs(deid, text):
+    assert [t for t in typed(text, deid.detect(text)) if t[1] == "PERSON"] == []
+
+
+def test_name_propagation_leaves_clinical_words(deid):
+    text = "Patient: Parkinson, James\nHistory of Parkinson disease on carbidopa-levodopa."
+    redacted = deid.redact(text)
+    assert "James" not in redacted and "Patient: Parkinson" not in redacted
+    assert "History of Parkinson disease on carbidopa-levodopa" in redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "clinical"),
+    [
+        ("Metformin", True),
+        ("Crohn's", True),
+        ("BID", True),
+        ("DOB", True),
+        ("pembrolizumab", True),
+        ("Maria Gonzalez", False),
+        ("Springfield", False),
+    ],
+)
+def test_is_clinical_term(text, clinical):
+    assert is_clinical_term(text) is clinical
+
+
+@pytest.mark.parametrize(
+    ("text", "clinical"),
+    [("Breast", True), ("Chest Pain", True), ("Negative", True), ("John", False), ("Breast Smith", False)],
+)
+def test_is_clinical_phrase(text, clinical):
+    assert is_clinical_phrase(text) is clinical
+
+
+def test_lexicons_hold_names_not_clinical_words():
+    names, vocabulary = person_names(), clinical_vocabulary()
+    assert len(names) > 20_000 and len(vocabulary) > 10_000
+    assert {"john", "mary", "smith", "kevin", "olga"} <= names
+    assert not {"parkinson", "metformin", "breast", "pain", "will", "may", "lasix"} & names
+    assert {"metformin", "lasix", "breast", "fracture"} <= vocabulary
+
+
+def test_the_shipped_clinical_vocabulary_matches_the_pinned_packages():
+    from clinical.deid.lexicons import CLINICAL_VOCABULARY_FILE, build_clinical_vocabulary
+
+    shipped = set(CLINICAL_VOCABULARY_FILE.read_text(encoding="utf-8").split())
+    assert shipped == set(build_clinical_vocabulary()), "regenerate: python -m clinical.deid.lexicons"
