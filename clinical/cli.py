@@ -43,6 +43,11 @@ def read_input(path: str, output: str | None) -> ReadResult:
         result = read_records(path, INPUT_FIELDS)
     except RecordFileError as exc:
         raise UsageError(str(exc)) from None
+    _report_rejected(path, output, result)
+    return result
+
+
+def _report_rejected(path: str, output: str | None, result: ReadResult) -> None:
     for rejected in result.rejected:
         print(f"{path}:{rejected.line}: {rejected.reason}", file=sys.stderr)
     if result.rejected and output:
@@ -50,7 +55,6 @@ def read_input(path: str, output: str | None) -> ReadResult:
             f"{output}.quarantine.jsonl",
             [{"line": r.line, "reason": r.reason, "input": str(path)} for r in result.rejected],
         )
-    return result
 
 
 def _texts(result: ReadResult) -> list[tuple[str, str]]:
@@ -73,12 +77,24 @@ def cmd_deid(args: argparse.Namespace) -> int:
         return cmd_deid_eval(args)
     if not args.output:
         raise UsageError(f"deid {args.action} needs --output")
-    from clinical.deid.engine import get_deidentifier
+    from clinical.deid.engine import DeidPolicy, get_deidentifier
 
-    result = read_input(args.input, args.output)
-    deidentifier = get_deidentifier()
+    policy = getattr(args, "policy", "safe_harbor")
+    try:
+        deid_policy = DeidPolicy.for_name(policy)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    secret = os.environ.get("CLINICAL_DEID_SURROGATE_SECRET") if policy == "surrogate" else None
+    fields = INPUT_FIELDS + ((FieldSpec("patient_key", required=False),) if policy == "surrogate" else ())
+    try:
+        result = read_records(args.input, fields)
+    except RecordFileError as exc:
+        raise UsageError(str(exc)) from None
+    _report_rejected(args.input, args.output, result)
+    deidentifier = get_deidentifier(deid_policy, secret)
     rows = []
-    for record_id, text in _texts(result):
+    for _line, record in result.records:
+        record_id, text = record["id"], record["text"]
         if args.action == "detect":
             spans = deidentifier.detect(text)
             rows.append(
@@ -88,7 +104,9 @@ def cmd_deid(args: argparse.Namespace) -> int:
                 }
             )
         else:
-            rows.append({"id": record_id, "text": deidentifier.redact(text)})
+            # surrogate: consistency per "patient_key" when the line has one, else per note id.
+            patient = record.get("patient_key") or record_id
+            rows.append({"id": record_id, "text": deidentifier.redact(text, patient_key=patient)})
     write_jsonl(args.output, rows)
     return 1 if result.rejected else 0
 
@@ -384,6 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
     deid.add_argument("action", choices=["detect", "redact", "eval"])
     deid.add_argument("--input", required=True, help="eval: annotated JSONL {id, text, spans: [{start, end, type}]}")
     deid.add_argument("--output", help="detect/redact: output JSONL (eval prints JSON to stdout)")
+    deid.add_argument(
+        "--policy",
+        default="safe_harbor",
+        choices=["safe_harbor", "surrogate"],
+        help="redact: typed placeholders (safe_harbor, default) or per-patient surrogates (surrogate: expert "
+        "determination, not Safe Harbor; input lines may carry patient_key; secret from "
+        "CLINICAL_DEID_SURROGATE_SECRET)",
+    )
     deid.set_defaults(func=cmd_deid)
 
     extract = sub.add_parser("extract", help="extract clinical entities with a model, adapter or Bento")
