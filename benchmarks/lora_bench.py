@@ -1,11 +1,16 @@
-"""LoRA training speed and memory of SmolLM2-135M on this machine, with and without bf16 autocast,
-plus greedy extraction speed of the base model.
+"""LoRA training speed and memory of SmolLM2-135M on this machine: (a) a plain peft fp32 loop with
+every example padded to max length versus (b) the project's path (clinical.modeling.lora.train_lora:
+length bucketing + bf16 autocast where the CPU has native bf16), plus greedy extraction speed.
 
-    .venv/bin/python benchmarks/lora_bench.py [--steps 5] [--cache-dir /tmp/clinical_base_models]
+    .venv/bin/python benchmarks/lora_bench.py [--steps 5] [--max-length 512] [--ablations]
 
-Batches are 4 examples x 256 tokens of invented notes (no patient data). Each mode runs in its own
-process so that peak RSS belongs to that mode alone; the first step (allocator and oneDNN warm-up)
-is left out of the steady-state s/step.
+Data: MACCROBAT case reports of ../shared/data/maccrobat_dev (CLINICAL_BRAT_DIRS) cut into 400-character
+chunks as sft_dataset does (invented notes when the corpus is absent). Both modes use LoRA r=16 on
+q/k/v/o, batch 4, AdamW 2e-4, the same examples and seed. tokens/s counts real (non-padding) tokens
+over the whole loop, first step included, so padding is wasted work in the figure. Each mode runs in
+its own process so that peak RSS (ru_maxrss) belongs to that mode alone. --ablations adds
+bucketing-in-fp32 and padding-with-bf16 to split the gain between the two. DESIGN.md budget: peak
+RSS <= 6 GB and (b) >= 2x (a) in tokens/s.
 """
 
 from __future__ import annotations
@@ -56,40 +61,101 @@ def synthetic_records(n: int) -> list[dict]:
     return records
 
 
-def run_training(base_path: str, steps: int, bf16: bool) -> dict:
+def maccrobat_corpus_chunks(max_chars: int = 400) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
+    """(doc id, [(chunk text, chunk entities)]) of the configured brat corpora, sorted by doc id;
+    chunks cut as sft_dataset cuts them. [] when no corpus is present."""
+    from clinical.brat import read_brat_corpus
+    from clinical.settings import Settings
+    from clinical.sft import chunk_document
+
+    docs = []
+    for directory in Settings.from_env().brat_dirs:
+        if Path(directory).is_dir():
+            for doc in read_brat_corpus(directory):
+                chunks = chunk_document(doc.text, doc.entities, max_chars=max_chars)
+                docs.append((doc.doc_id, [(text, entities) for text, entities, _ in chunks]))
+    return sorted(docs, key=lambda d: d[0])
+
+
+def maccrobat_records(max_chars: int = 400) -> list[dict]:
+    """Chat records of MACCROBAT chunks (the corpus configured for the pipeline), or [] if absent."""
+    from clinical.schema import chat_messages
+
+    docs = maccrobat_corpus_chunks(max_chars)
+    return [{"messages": chat_messages(text, entities)} for _, chunks in docs for text, entities in chunks]
+
+
+def bench_records() -> tuple[list[dict], str]:
+    records = maccrobat_records()
+    return (records, "maccrobat") if records else (synthetic_records(64), "synthetic")
+
+
+def run_plain(base_path: str, steps: int, max_length: int) -> dict:
+    """(a) The plain baseline: peft + AdamW in fp32, random batches padded to max_length."""
+    import resource
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from clinical.modeling.lora import _encode_records, collate
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    records, source = bench_records()
+    examples, _, _ = _encode_records(tokenizer, records, max_length)
+    model = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32)
+    model = get_peft_model(
+        model,
+        LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
+    )
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
+    order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(0)).tolist()
+    model.train()
+    tokens = 0
+    start = time.perf_counter()
+    for step in range(steps):
+        chosen = [examples[i] for i in order[step * BATCH_SIZE : (step + 1) * BATCH_SIZE]]
+        batch = collate(chosen, tokenizer.pad_token_id, pad_to=max_length)
+        model(**batch).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        tokens += int(batch["attention_mask"].sum())
+    seconds = time.perf_counter() - start
+    return {
+        "mode": "(a) plain peft fp32, padded to max_length",
+        "data": source,
+        "steps": steps,
+        "tokens_per_step": tokens / steps,
+        "s_per_step": seconds / steps,
+        "tokens_per_s": tokens / seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_training(base_path: str, steps: int, max_length: int, batching: str, precision: str) -> dict:
+    """(b) The project's path: train_lora (bucketing + bf16 autocast by default)."""
     from clinical.modeling.lora import LoraTrainingConfig, train_lora
 
-    stamps: list[float] = []
-    cpu_stamps: list[float] = []
-
-    def on_step(step: int, total: int, loss: float) -> None:
-        stamps.append(time.perf_counter())
-        cpu_stamps.append(_cpu_seconds())
-
+    records, source = bench_records()
     config = LoraTrainingConfig(
-        max_steps=steps, epochs=1000, batch_size=BATCH_SIZE, max_length=SEQ_LEN, bf16_autocast=bf16
+        max_steps=steps,
+        epochs=1000,
+        batch_size=BATCH_SIZE,
+        max_length=max_length,
+        batching=batching,
+        precision=precision,
     )
-    start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        result = train_lora(
-            base_path,
-            synthetic_records(BATCH_SIZE * 2),
-            out,
-            config,
-            progress=on_step,
-        )
-    steady = _median_delta(stamps)
-    cpu_steady = _median_delta(cpu_stamps)
-    tokens_per_step = result.train_tokens / result.steps
+        result = train_lora(base_path, records, out, config)
     return {
-        "mode": "train bf16 autocast" if result.bf16_autocast else "train fp32",
+        "mode": f"(b) train_lora batching={batching} precision={precision} (bf16 autocast: {result.bf16_autocast})",
+        "data": source,
         "steps": result.steps,
-        "tokens_per_step": tokens_per_step,
-        "first_step_s": stamps[0] - start if stamps else None,
-        "s_per_step": steady,
-        "cpu_s_per_step": cpu_steady,
-        "tokens_per_s": tokens_per_step / steady if steady else result.tokens_per_s,
-        "loop_tokens_per_s": result.tokens_per_s,
+        "tokens_per_step": result.train_tokens / result.steps,
+        "s_per_step": result.seconds / result.steps,
+        "tokens_per_s": result.tokens_per_s,
+        "padding_fraction": round(result.padding_fraction, 3),
         "peak_rss_mb": result.peak_rss_mb,
         "losses": [round(loss, 4) for _, loss in result.losses],
     }
@@ -130,21 +196,26 @@ def run_generation(base_path: str, max_new_tokens: int = 64) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=5, help="optimizer steps per training mode")
+    parser.add_argument("--max-length", type=int, default=512, help="token limit (the padding width of (a))")
+    parser.add_argument("--ablations", action="store_true", help="also bucketing in fp32 and padding with bf16")
+    parser.add_argument("--no-generate", action="store_true", help="skip the extraction-speed measurement")
     parser.add_argument(
         "--cache-dir",
         default=str(Path(tempfile.gettempdir()) / "clinical_base_models"),
         help="base-model cache (SmolLM2 is converted there once)",
     )
-    parser.add_argument("--child", choices=["bf16", "fp32", "generate"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        result = (
-            run_generation(args.base)
-            if args.child == "generate"
-            else run_training(args.base, args.steps, bf16=args.child == "bf16")
-        )
+        if args.child == "generate":
+            result = run_generation(args.base)
+        elif args.child == "plain":
+            result = run_plain(args.base, args.steps, args.max_length)
+        else:
+            batching, precision = args.child.split(":")
+            result = run_training(args.base, args.steps, args.max_length, batching, precision)
         print(json.dumps(result))
         return
 
@@ -158,15 +229,23 @@ def main() -> None:
     )
     # Other jobs on a shared 2-core machine slow every mode; the load average shows when that happened.
     print(f"load average before: {os.getloadavg()}")
-    for child in ("fp32", "bf16", "generate"):
+    children = ["plain", "bucket:auto"]
+    if args.ablations:
+        children += ["bucket:fp32", "pad_max:auto"]
+    if not args.no_generate:
+        children.append("generate")
+    results = {}
+    for child in children:
+        command = [sys.executable, __file__, "--child", child, "--base", str(base.path), "--steps", str(args.steps)]
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", child, "--base", str(base.path), "--steps", str(args.steps)],
-            capture_output=True,
-            text=True,
-            check=True,
+            [*command, "--max-length", str(args.max_length)], capture_output=True, text=True, check=True
         )
-        print(json.dumps(json.loads(proc.stdout.strip().splitlines()[-1]), indent=None))
+        results[child] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(json.dumps(results[child]))
         print(f"load average after {child}: {os.getloadavg()}")
+    speedup = results["bucket:auto"]["tokens_per_s"] / results["plain"]["tokens_per_s"]
+    peak = max(r["peak_rss_mb"] for r in results.values())
+    print(f"speedup (b)/(a) in tokens/s: {speedup:.2f}x (budget >= 2x); peak RSS {peak:.0f} MB (budget <= 6144 MB)")
 
 
 if __name__ == "__main__":

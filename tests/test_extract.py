@@ -7,10 +7,12 @@ import json
 import logging
 
 import pytest
-from modeling_fixtures import HAS_SMOLLM2, sft_records, tiny_adapter, tiny_base  # noqa: F401  (fixtures)
+import torch
+from modeling_fixtures import HAS_SMOLLM2, NOTES, sft_records, tiny_adapter, tiny_base  # noqa: F401  (fixtures)
 
+from clinical.modeling.constrained import EntityJsonLogitsProcessor, TokenTable
 from clinical.modeling.extract import ExtractionResult, Extractor, prompt_messages
-from clinical.schema import chat_messages, target_json
+from clinical.schema import ENTITY_TYPES, chat_messages, target_json
 
 NOTE = "Zyloprim 300 mg started for gout flare."
 
@@ -111,3 +113,88 @@ def test_few_shot_examples_reach_the_model(tiny_base):  # noqa: F811
     assert few.prompt_tokens > zero.prompt_tokens + 10
     many = extractor.extract_many([NOTE, NOTE], examples=SHOTS)
     assert [r.raw_output for r in many] == [few.raw_output] * 2
+
+
+# --- constrained decoding ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def token_table(tiny_base):  # noqa: F811
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base.path)
+    return tokenizer, TokenTable(tokenizer)
+
+
+@pytest.mark.parametrize("mode", ["json", "copy"])
+def test_grammar_accepts_every_training_target_as_the_tokenizer_writes_it(token_table, mode):
+    tokenizer, table = token_table
+    notes = NOTES if mode == "json" else NOTES[:2]  # copy mode costs more per step; two notes cover its paths
+    targets = [(text, target_json(entities)) for text, entities in notes] + [(NOTE, '{"entities":[]}')]
+    for note, target in targets:
+        processor = EntityJsonLogitsProcessor(table, [tokenizer.eos_token_id], 256, mode=mode, note=note)
+        prompt = [1, 2, 3]
+        ids = tokenizer(target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        for n in range(len(ids)):
+            scores = torch.zeros(1, table.vocab_size)
+            allowed = processor(torch.tensor([prompt + ids[:n]]), scores)[0] > float("-inf")
+            assert allowed[ids[n]], f"token {n} of a target refused in {mode} mode"
+            assert 0 < int(allowed.sum()) < table.vocab_size
+        assert processor.rows[0].mode == "done"
+
+
+def test_grammar_refuses_what_the_schema_forbids(token_table):
+    tokenizer, table = token_table
+
+    def allowed_after(prefix: str) -> set[bytes]:
+        processor = EntityJsonLogitsProcessor(table, [tokenizer.eos_token_id], 256, mode="copy", note="gout flare")
+        processor(torch.tensor([[1]]), torch.zeros(1, table.vocab_size))  # the prompt
+        ids = tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else []
+        out = processor(torch.tensor([[1] + ids]), torch.zeros(1, table.vocab_size))[0]
+        return {table.tokens[i] for i in torch.nonzero(out > float("-inf")).flatten().tolist()}
+
+    start = allowed_after("")
+    assert b"{" in start and b'{"' in start and b"[" not in start and b"\n" not in start
+    after_type = allowed_after('{"entities":[{"type":"')
+    assert b"condition" in after_type
+    assert all(any(etype.encode().startswith(piece) for etype in ENTITY_TYPES) for piece in after_type)
+    in_text = allowed_after('{"entities":[{"type":"condition","text":"')
+    assert all(piece in b"gout flare" for piece in in_text)  # copy mode: only note text, no empty closer
+    after_text = allowed_after('{"entities":[{"type":"condition","text":"gout"')
+    assert b"}]" in after_text and b"}," in after_text and b"\\" not in after_text
+
+
+@pytest.mark.parametrize("mode", ["json", "copy"])
+def test_constrained_output_is_valid_json_even_from_random_weights(tiny_base, mode):  # noqa: F811
+    extractor = Extractor.load(tiny_base.path, max_new_tokens=48, constrained=mode)
+    assert extractor.model_info["decoding"] == f"greedy+constrained-{mode}"
+    note = "Zyloprim 300 mg started for gout flare. Denies chest pain."
+    for budget in (48, 7):
+        extractor.max_new_tokens = budget
+        result = extractor.extract(note)
+        assert result.valid_json and result.output_tokens <= budget, budget
+        assert json.loads(result.raw_output)["entities"] == result.entities or result.entities == []
+        if mode == "copy":
+            assert all(entity["text"] in note for entity in result.entities)
+
+
+def test_unconstrained_mode_is_recorded_and_bad_modes_rejected(tiny_base):  # noqa: F811
+    extractor = Extractor.load(tiny_base.path, max_new_tokens=4, constrained=None)
+    assert extractor.model_info["decoding"] == "greedy"
+    with pytest.raises(ValueError, match="constrained must be None or one of json, copy"):
+        Extractor(extractor.model, extractor.tokenizer, 4, "cpu", {}, constrained="regex")
+
+
+def test_batched_processor_keeps_one_state_and_one_note_per_row(tiny_base):  # noqa: F811
+    extractor = Extractor.load(tiny_base.path, max_new_tokens=40, constrained="copy")
+    notes = ["gout flare", "Denies chest pain."]
+    (processor,) = extractor.logits_processor(notes)
+    prefix = extractor.tokenizer('{"entities":[{"type":"condition","text":"', add_special_tokens=False)["input_ids"]
+    vocab = processor.table.vocab_size
+    processor(torch.tensor([[1], [1]]), torch.zeros(2, vocab))
+    allowed = processor(torch.tensor([[1, *prefix], [1, *prefix]]), torch.zeros(2, vocab)) > float("-inf")
+    for row, note in enumerate(notes):
+        pieces = [processor.table.tokens[i] for i in torch.nonzero(allowed[row]).flatten().tolist()]
+        assert pieces and all(piece in note.encode() for piece in pieces)
+    assert not torch.equal(allowed[0], allowed[1])
+    assert len(Extractor.load(tiny_base.path, max_new_tokens=4).logits_processor(notes)) == 0

@@ -24,6 +24,14 @@ from clinical.schema import SchemaError, chat_messages
 # Small models fall into "lesion", "lesion", ... loops under plain greedy decoding (see
 # ENVIRONMENT.md, LoRA probe); 1.15 broke those loops without hurting the JSON syntax.
 REPETITION_PENALTY = 1.15
+CONSTRAINT_MODES = ("json", "copy")
+# None until every generate() path (the service's batched one included) passes logits_processor().
+DEFAULT_CONSTRAINT: str | None = None
+
+
+def decoding_name(constrained: str | None) -> str:
+    """model_info["decoding"]: "greedy" or "greedy+constrained-json" / "greedy+constrained-copy"."""
+    return f"greedy+constrained-{constrained}" if constrained else "greedy"
 
 
 @dataclass
@@ -73,13 +81,26 @@ def prompt_messages(text: str, examples: Sequence[dict[str, Any]] | None = None)
 class Extractor:
     """A loaded model ready to extract entities; one generate() at a time (guarded by a lock)."""
 
-    def __init__(self, model, tokenizer, max_new_tokens: int, device: str, model_info: dict[str, Any]):
-        """Use Extractor.load; model and tokenizer are a loaded transformers model and tokenizer."""
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        max_new_tokens: int,
+        device: str,
+        model_info: dict[str, Any],
+        constrained: str | None = DEFAULT_CONSTRAINT,
+    ):
+        """Use Extractor.load; model and tokenizer are a loaded transformers model and tokenizer;
+        constrained: see load."""
+        if constrained not in (None, *CONSTRAINT_MODES):
+            raise ValueError(f"constrained must be None or one of {', '.join(CONSTRAINT_MODES)}, got {constrained!r}")
+        self.constrained = constrained
+        self._token_table = None
         self.model = model
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
         self.device = device
-        self.model_info = model_info
+        self.model_info = {**model_info, "decoding": decoding_name(constrained)}
         self._lock = threading.Lock()
         eos = {tokenizer.eos_token_id}
         configured = getattr(model.generation_config, "eos_token_id", None)
@@ -88,7 +109,13 @@ class Extractor:
         self._pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self._eos_token_ids)
 
     @classmethod
-    def load(cls, ref: str | Path, max_new_tokens: int = 256, device: str | None = None) -> Extractor:
+    def load(
+        cls,
+        ref: str | Path,
+        max_new_tokens: int = 256,
+        device: str | None = None,
+        constrained: str | None = DEFAULT_CONSTRAINT,
+    ) -> Extractor:
         """Load a model for extraction.
 
         ref: a model directory (config.json: base or merged weights) or a peft adapter directory
@@ -96,6 +123,9 @@ class Extractor:
             merged in memory for faster decoding).
         max_new_tokens: generation limit per note.
         device: "cuda", "cpu", ...; default CUDA (bf16 where supported) if available, else CPU fp32.
+        constrained: "json" = the output is schema-valid JSON by construction (clinical.modeling.constrained),
+            "copy" = the same with entity text restricted to substrings of the note, None = free greedy
+            decoding (to measure raw validity). model_info["decoding"] records which mode ran.
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -140,7 +170,7 @@ class Extractor:
             "max_new_tokens": max_new_tokens,
             "repetition_penalty": REPETITION_PENALTY,
         }
-        return cls(model, tokenizer, max_new_tokens, device, model_info)
+        return cls(model, tokenizer, max_new_tokens, device, model_info, constrained=constrained)
 
     def extract(self, text: str, examples: Sequence[dict[str, Any]] | None = None) -> ExtractionResult:
         """Entities of one note; text is the (de-identified) note.
@@ -167,9 +197,13 @@ class Extractor:
             eos_token_id=self._eos_token_ids,
             pad_token_id=self._pad_token_id,
         )
+        processors = self.logits_processor([text])
         with self._lock, torch.inference_mode():
             output = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, generation_config=generation_config
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                generation_config=generation_config,
+                logits_processor=processors,
             )
         new_tokens = output[0, input_ids.shape[1] :]
         raw = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
@@ -183,6 +217,32 @@ class Extractor:
             output_tokens=int(new_tokens.numel()),
             prompt_tokens=int(input_ids.shape[1]),
         )
+
+    def logits_processor(self, texts: Sequence[str]):
+        """The LogitsProcessorList for one generate() over `texts` (one row each, left-padded when
+        several): the constrained-decoding processor, or an empty list when unconstrained. Batched
+        callers (clinical.serving.batching) pass it to generate() so they decode as extract() does."""
+        from transformers import LogitsProcessorList
+
+        from clinical.modeling.constrained import EntityJsonLogitsProcessor
+
+        processors = LogitsProcessorList()
+        if self.constrained:
+            processors.append(
+                EntityJsonLogitsProcessor(
+                    self._table(), self._eos_token_ids, self.max_new_tokens, mode=self.constrained, note=list(texts)
+                )
+            )
+        return processors
+
+    def _table(self):
+        """The tokenizer's precomputed token masks for constrained decoding (built on first use)."""
+        if self._token_table is None:
+            from clinical.modeling.constrained import TokenTable
+
+            vocab = self.model.get_output_embeddings().weight.shape[0]
+            self._token_table = TokenTable(self.tokenizer, vocab_size=vocab)
+        return self._token_table
 
     def extract_many(
         self, texts: list[str], examples: Sequence[dict[str, Any]] | None = None
