@@ -14,7 +14,7 @@
 | CLINICAL_ALERT_WEBHOOK_URL | unset | Slack-compatible webhook for alerts; else $CLINICAL_HOME/alerts.log |
 | CLINICAL_DRIFT_CONSECUTIVE_BATCHES | 1 | drifted batches in a row before the drift sensor requests retraining |
 | CLINICAL_RETRAIN_MIN_INTERVAL_MINUTES | 60 | minutes from a training_job run's start to the next drift request |
-| CLINICAL_DRIFT_THRESHOLD | unset (0.12) | override of the drift threshold (token JSD) the drift sensor uses |
+| CLINICAL_DRIFT_THRESHOLD | unset (8.0) | override of the drift threshold (max z-score) the drift sensor uses |
 | CLINICAL_RELEASES_DIR | $CLINICAL_HOME/releases | release registry: signed manifests and the `active` pointer |
 | CLINICAL_RELEASE_PUBLIC_KEY | unset | ed25519 public key (PEM) that promote/rollback verify releases with |
 | CLINICAL_RELEASE_SIGNING_KEY | unset | ed25519 private key (PEM, 0600) that signs releases; production needs it |
