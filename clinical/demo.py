@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from clinical.demo_batch import write_demo_batch
+from clinical import intake
+from clinical.demo_batch import write_demo_batch, write_demo_manifest
 from clinical.landing import find_landing_files
 from clinical.settings import Settings
 
@@ -52,7 +53,8 @@ def prepare_demo_inputs(settings: Settings, count: int = 24, seed: int = 0) -> d
     """Write the demo batch (fake PHI, Faker-seeded) unless it is already in the landing folder.
 
     The PHI truth (every inserted value with its offsets) goes to `truth/`, the clinician-style
-    entity labels to the annotations folder.
+    entity labels to the annotations folder; the batch's data-use manifest (demo protocol) goes
+    beside it, also for a batch written before manifests existed.
     """
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     settings.annotations_dir.mkdir(parents=True, exist_ok=True)
@@ -63,8 +65,11 @@ def prepare_demo_inputs(settings: Settings, count: int = 24, seed: int = 0) -> d
         if Path(batch.labels_path) != labels:
             shutil.move(str(batch.labels_path), labels)
         existing = Path(batch.path)
+    if not intake.manifest_path(existing).exists():
+        write_demo_manifest(existing)
     return {
         "landing": existing,
+        "manifest": intake.manifest_path(existing),
         "labels": labels,
         "phi_truth": settings.truth_dir / f"{DEMO_BATCH}.phi.jsonl",
     }

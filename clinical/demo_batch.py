@@ -8,6 +8,8 @@ the batch go two truth files that the pipeline itself never reads:
 - `<batch>.entities.jsonl`: `{"record_id", "entities": [...]}`, the clinical entities with offsets
   into the full note text, standing in for clinician annotations.
 Several notes share a patient (fewer patients than notes), so patient-level splits matter.
+The batch comes with its data-use manifest (`<batch>.manifest.json`, clinical/intake.py) under the
+demo protocol DEMO_PROTOCOL: made-up data need no IRB, and the manifest says so.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from faker import Faker
 
+from clinical import intake
 from clinical.synthetic import NOTE_TYPES, sample_clinical_body, sample_patient_facts
 
 RECORD_FIELDS = ("record_id", "patient_id", "note_type", "note_date", "text")
@@ -30,6 +33,10 @@ FORMATS = ("jsonl", "csv")
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y")
 FIRST_VISIT = date(2021, 1, 1)
 LAST_VISIT = date(2024, 12, 31)
+DEMO_PROTOCOL = "DEMO-SYNTHETIC-0001"
+DEMO_APPROVING_BODY = "none: synthetic demo data (Faker), no human subjects"
+DEMO_STEWARD = "demo-data-steward"
+DEMO_APPROVAL_EXPIRES = "2099-12-31"  # fixed, so the manifest (and the sensor's fingerprint) is reproducible
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class DemoBatch:
     phi_path: Path
     labels_path: Path
     n: int
+    manifest_path: Path | None = None
 
 
 class _Writer:
@@ -145,13 +153,15 @@ def write_demo_batch(
     fmt: str = "jsonl",
     patients: int | None = None,
     truth_dir: str | Path | None = None,
+    manifest: bool = True,
 ) -> DemoBatch:
     """Write `count` fake notes to `landing_dir/<batch_name>.<fmt>` and their truth files.
 
     seed: drives Faker and the clinical bodies (same seed, same batch); fmt: "jsonl" or "csv"
     (same columns, RECORD_FIELDS); patients: number of distinct patients (default count // 3,
     at least 1, at most count); truth_dir: where the .phi.jsonl and .entities.jsonl go
-    (default `landing_dir.parent / "truth"`).
+    (default `landing_dir.parent / "truth"`); manifest: also write the batch's data-use manifest
+    (DEMO_PROTOCOL, purposes model_training and evaluation).
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -202,7 +212,13 @@ def write_demo_batch(
     labels_path = truth_dir / f"{batch_name}.entities.jsonl"
     _write_jsonl(phi_path, phi_rows)
     _write_jsonl(labels_path, label_rows)
-    return DemoBatch(path=path, phi_path=phi_path, labels_path=labels_path, n=count)
+    manifest_path = write_demo_manifest(path) if manifest else None
+    return DemoBatch(path=path, phi_path=phi_path, labels_path=labels_path, n=count, manifest_path=manifest_path)
+
+
+def write_demo_manifest(landing_file: str | Path) -> Path:
+    """The data-use manifest of a demo batch (DEMO_PROTOCOL; purposes model_training and evaluation)."""
+    return intake.write_manifest(landing_file, DEMO_PROTOCOL, DEMO_APPROVING_BODY, DEMO_APPROVAL_EXPIRES, DEMO_STEWARD)
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

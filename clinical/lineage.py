@@ -75,6 +75,23 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "parents": json.loads(row["parents"]), "details": json.loads(row["details"])}
 
 
+def dataset_data_use(con: Any, dataset_version: str) -> dict[str, Any]:
+    """The data-use fields a dataset recorded in its report (deployment fields and landing_protocols)."""
+    rows = fetch_dicts(con, "SELECT report FROM datasets WHERE dataset_version = ?", [dataset_version])
+    return (json.loads(rows[0]["report"]).get("data_use") or {}) if rows else {}
+
+
+def source_manifests(con: Any, paths: list[str]) -> dict[str, dict[str, Any]]:
+    """The data-use manifest recorded for each landing file path (landing_sources; clinical/intake.py)."""
+    rows = fetch_dicts(
+        con,
+        "SELECT path, protocol_id, dua_id, approval_expires, manifest_sha256 FROM landing_sources "
+        "WHERE list_contains(?, path) AND manifest_sha256 IS NOT NULL",
+        [sorted(set(paths))],
+    )
+    return {r.pop("path"): r for r in rows}
+
+
 def dataset_sources(con: Any, dataset_version: str, splits: tuple[str, ...] = ("train",)) -> dict[str, Any]:
     """What a dataset's examples (in `splits`) were made from, down to source file rows."""
     marks = ", ".join("?" for _ in splits)
@@ -108,11 +125,15 @@ def dataset_sources(con: Any, dataset_version: str, splits: tuple[str, ...] = ("
     for row in note_rows:
         key = (row["source_path"], row["source_sha256"])
         files[key] = files.get(key, 0) + 1
+    manifests = source_manifests(con, [p for p, _ in files])
     return {
         "dataset_version": dataset_version,
         "splits": list(splits),
         "examples": len(examples),
-        "source_files": [{"path": p, "sha256": s, "rows_used": n} for (p, s), n in sorted(files.items())],
+        "source_files": [
+            {"path": p, "sha256": s, "rows_used": n, "manifest": manifests.get(p)}
+            for (p, s), n in sorted(files.items())
+        ],
         "source_rows": note_rows,
         "annotations": [{**a, "source_files": json.loads(a["source_files"])} for a in annotation_rows],
         "synthetic": synthetic_rows,
@@ -352,6 +373,13 @@ def report_items(trace: dict[str, Any]) -> list[tuple[int, str, str]]:
         items.append((0, "dataset", detail))
         for f in dataset["source_files"]:
             items.append((1, "source file", f"{f['path']} sha256 {f['sha256']} rows used: {f['rows_used']}"))
+            manifest = f.get("manifest")
+            if manifest:
+                basis = (
+                    f"protocol {manifest['protocol_id']}" if manifest["protocol_id"] else f"DUA {manifest['dua_id']}"
+                )
+                detail = f"{basis} approval expires {manifest['approval_expires']} sha256 {manifest['manifest_sha256']}"
+                items.append((2, "data-use manifest", detail))
         for a in dataset["annotations"]:
             items.append((1, "annotation", f"{a['annotation_id']} ({a['kind']}, {a['guideline_version']})"))
         for s in dataset["synthetic"]:

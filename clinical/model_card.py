@@ -23,6 +23,7 @@ DATA_USE_FIELDS = {
     "irb_body": "approving body",
     "dua_id": "data use agreement",
     "dua_expires": "data use agreement expires",
+    "landing_protocols": "landing batches' protocols / agreements (manifests)",
 }
 MODEL_LABELS = {
     "tuned": "tuned (LoRA adapter)",
@@ -73,6 +74,14 @@ def data_use(values: Mapping[str, Any] | None) -> dict[str, str]:
     """
     values = values or {}
     return {key: str(values.get(key)) if values.get(key) else NOT_RECORDED for key in DATA_USE_FIELDS}
+
+
+def _manifest_basis(manifest: Mapping[str, Any] | None) -> str:
+    """A landing file's protocol (or agreement) and approval expiry from its manifest (clinical/intake.py)."""
+    if not manifest:
+        return NOT_RECORDED
+    basis = manifest.get("protocol_id") or f"DUA {manifest.get('dua_id')}"
+    return f"{basis} (expires {manifest.get('approval_expires')})"
 
 
 def _model_rows(split: dict[str, Any]) -> list[dict[str, Any]]:
@@ -300,7 +309,17 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"Dataset version `{training['dataset_version']}`: {training['examples']} train examples from "
         f"{training['patients']} patients (keyed hashes).",
         "",
-        *_table([{"source file": f["path"], "sha256": f["sha256"], "rows used": f["rows_used"]} for f in files]),
+        *_table(
+            [
+                {
+                    "source file": f["path"],
+                    "sha256": f["sha256"],
+                    "rows used": f["rows_used"],
+                    "data-use basis": _manifest_basis(f.get("manifest")),
+                }
+                for f in files
+            ]
+        ),
         "",
         *_table([{"de-identification policy": p["policy"], "fingerprint": p["policy_fingerprint"]} for p in policies]),
         "",

@@ -129,6 +129,15 @@ CREATE TABLE IF NOT EXISTS artifact_flags (
     records INTEGER, flagged_at TIMESTAMP DEFAULT current_timestamp,
     PRIMARY KEY (artifact_id, flag, revocation_file_sha256)
 );
+-- landing_sources: each batch's data-use manifest (clinical/intake.py, docs/CONTRACTS.md)
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS protocol_id VARCHAR;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS dua_id VARCHAR;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS approving_body VARCHAR;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS permitted_purposes JSON;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS approval_expires VARCHAR;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS data_steward VARCHAR;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS manifest_path VARCHAR;
+ALTER TABLE landing_sources ADD COLUMN IF NOT EXISTS manifest_sha256 VARCHAR;
 """
 
 

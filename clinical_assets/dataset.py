@@ -6,7 +6,7 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from clinical import consent, dataset, neardup, sft
+from clinical import consent, dataset, intake, neardup, sft
 from clinical.warehouse import fetch_dicts, insert_rows
 from clinical_assets.annotations import annotations
 from clinical_assets.deidentify import deidentified_notes
@@ -70,6 +70,7 @@ def load_sources(con) -> tuple[list[dict], list[dict], list[dict], int]:
         "(SELECT 1 FROM annotations a WHERE a.note_id = d.note_id)"
     ).fetchone()[0]
     labelled, corpus, synthetic = consent.drop_revoked(con, labelled, corpus, synthetic)  # consent revocations
+    labelled = intake.drop_unapproved(labelled, intake.training_exclusions(con)[0])  # batch manifests (IRB / DUA)
     for row in labelled + corpus + synthetic:
         row["entities"] = json.loads(row["entities"])
     return labelled, corpus, synthetic, unlabelled
@@ -78,7 +79,7 @@ def load_sources(con) -> tuple[list[dict], list[dict], list[dict], int]:
 @dg.asset(
     deps=[deidentified_notes, annotations, synthetic_notes],
     group_name="data",
-    code_version=code_version(dataset, sft, neardup, consent),
+    code_version=code_version(dataset, sft, neardup, consent, intake),
     kinds={"duckdb"},
     owners=["team:ml"],
     tags={"zone": "deidentified"},
@@ -99,6 +100,7 @@ def sft_dataset(
         labelled, corpus, synthetic, unlabelled = load_sources(con)
         excluded_for_residual_phi = residual_phi_excluded(con)
         consent_exclusions = consent.excluded_counts(con)
+        intake_summary = intake.training_exclusions(con)[1]
     examples, stats = dataset.assemble_examples(labelled, corpus, synthetic, max_chars=config.max_chars)
     fractions = (
         config.train_fraction,
@@ -121,7 +123,8 @@ def sft_dataset(
     report = {**report, **stats, "unlabelled_notes_skipped": unlabelled, "dataset_version": version}
     report["notes_excluded_residual_phi"] = excluded_for_residual_phi
     report["consent_exclusions"] = consent_exclusions
-    report["data_use"] = warehouse.data_use
+    report["data_use"] = {**warehouse.data_use, "landing_protocols": intake.protocols_used(intake_summary)}
+    report["data_use_exclusions"] = intake_summary
     with warehouse.connect() as con:
         con.execute("DELETE FROM sft_examples WHERE dataset_version = ?", [version])
         con.execute("DELETE FROM datasets WHERE dataset_version = ?", [version])
@@ -176,6 +179,7 @@ def sft_dataset(
             "unlabelled_notes_skipped": unlabelled,
             "notes_excluded_residual_phi": excluded_for_residual_phi,
             "records_excluded_consent_revoked": consent_exclusions["records_excluded"],
+            "notes_excluded_data_use": intake_summary["notes_excluded"],
             "dataset_card": dg.MetadataValue.json(report),
         },
         data_version=dg.DataVersion(version),

@@ -5,7 +5,7 @@ from collections import Counter
 
 import dagster as dg
 
-from clinical import landing, records
+from clinical import intake, landing, records
 from clinical.warehouse import insert_rows
 from clinical_assets.metadata import md_table
 from clinical_assets.partitions import landing_batches
@@ -16,7 +16,7 @@ from resources import LandingZone, PatientIdentity, Warehouse
 @dg.asset(
     partitions_def=landing_batches,
     group_name="ingest",
-    code_version=code_version(landing, records),
+    code_version=code_version(landing, records, intake),
     kinds={"duckdb"},
     owners=["team:data-engineering"],
     tags={"zone": "restricted"},
@@ -31,11 +31,23 @@ def raw_notes(
 
     Every accepted record gets a note id and a patient key (keyed hashes), its source file path,
     sha256 and line number, and the sha256 of its text. Malformed lines are quarantined with the
-    reason; the rest of the batch goes on.
+    reason; the rest of the batch goes on. A batch without a valid data-use manifest
+    (`<name>.manifest.json`: IRB protocol or data use agreement, permitted purposes, approval expiry,
+    data steward; clinical/intake.py) is refused before any record is read.
     """
     batch = context.partition_key
     started = time.perf_counter()
-    parsed = landing.parse_landing_file(landing_zone.batch_file(batch), identity.secret(), batch)
+    landing_file = landing_zone.batch_file(batch)
+    try:
+        manifest = intake.read_manifest(landing_file)
+    except intake.ManifestError as exc:
+        warehouse.audit("batch_refused", {"batch": batch, "reason": str(exc), "run_id": context.run.run_id})
+        raise dg.Failure(
+            description=f"batch {batch} refused: {exc}",
+            metadata={"batch": batch, "manifest": intake.manifest_path(landing_file).name, "reason": str(exc)},
+            allow_retries=False,
+        ) from None
+    parsed = landing.parse_landing_file(landing_file, identity.secret(), batch)
     run_id = context.run.run_id
     quarantine = [
         {
@@ -59,7 +71,11 @@ def raw_notes(
     with warehouse.connect() as con:
         con.execute("DELETE FROM landing_sources WHERE batch = ?", [batch])
         con.execute("DELETE FROM quarantine_log WHERE batch = ?", [batch])
-        insert_rows(con, "landing_sources", [{**parsed.source_record(), "run_id": run_id}])
+        insert_rows(
+            con,
+            "landing_sources",
+            [{**parsed.source_record(), **intake.landing_columns(manifest), "run_id": run_id}],
+        )
         insert_rows(con, "quarantine_log", [{**q, "run_id": run_id} for q in quarantine])
     warehouse.audit(
         "batch_ingested",
@@ -69,6 +85,9 @@ def raw_notes(
             "rows": parsed.rows,
             "accepted": len(parsed.notes),
             "quarantined": len(parsed.quarantine),
+            "protocol_id": manifest.protocol_id,
+            "dua_id": manifest.dua_id,
+            "manifest_sha256": manifest.sha256,
             "code_version": context.assets_def.code_versions_by_key[context.asset_key],
             "run_id": run_id,
         },
@@ -86,6 +105,12 @@ def raw_notes(
             "patients": len({n["patient_key"] for n in parsed.notes}),
             "source_path": dg.MetadataValue.path(parsed.source_path),
             "source_sha256": parsed.source_sha256,
+            "protocol_id": manifest.protocol_id or "",
+            "dua_id": manifest.dua_id or "",
+            "permitted_purposes": ", ".join(manifest.permitted_purposes),
+            "approval_expires": manifest.approval_expires,
+            "data_steward": manifest.data_steward,
+            "manifest_sha256": manifest.sha256,
             "quarantine": md_table(
                 [{"line": q["row_number"], "reason": q["reason"]} for q in quarantine[:50]],
                 ["line", "reason"],

@@ -55,11 +55,15 @@ class Warehouse(dg.ConfigurableResource):
     def register_artifact(self, run_id: str, **fields: Any) -> None:
         """Record an artifact and its parents in the lineage registry (see clinical.lineage.record_artifact).
 
-        An artifact made from a dataset (an adapter, an evaluation) also records the data-use fields in force.
+        An artifact made from a dataset (an adapter, an evaluation) also records the data-use fields in force
+        and the landing batches' protocols the dataset recorded (`landing_protocols`, clinical/intake.py).
         """
-        if "dataset_version" in fields.get("parents", {}) and "data_use" not in fields.get("details", {}):
-            fields = {**fields, "details": {**fields.get("details", {}), "data_use": self.data_use}}
         with self.connect() as con:
+            version = fields.get("parents", {}).get("dataset_version")
+            if version and "data_use" not in fields.get("details", {}):
+                recorded = lineage.dataset_data_use(con, version)
+                data_use = {**self.data_use, "landing_protocols": recorded.get("landing_protocols")}
+                fields = {**fields, "details": {**fields.get("details", {}), "data_use": data_use}}
             lineage.record_artifact(con, run_id=run_id, **fields)
             audit_trail.record(con, self.audit_anchor_path, "artifact_registered", _artifact_event(run_id, fields))
 

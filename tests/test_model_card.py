@@ -101,7 +101,8 @@ def test_card_has_every_section_and_the_lineage_by_hash():
 
 
 def test_data_use_fields_not_recorded_when_unset_and_shown_when_set():
-    assert data_use(None) == dict.fromkeys(("irb_protocol_id", "irb_body", "dua_id", "dua_expires"), NOT_RECORDED)
+    keys = ("irb_protocol_id", "irb_body", "dua_id", "dua_expires", "landing_protocols")
+    assert data_use(None) == dict.fromkeys(keys, NOT_RECORDED)
     values = {"irb_protocol_id": "IRB-2026-17", "irb_body": "Ethics Board", "dua_id": None, "dua_expires": "2027-01-31"}
     card = build_model_card(**artifacts(values))
     assert card["data_use"]["dua_id"] == NOT_RECORDED and card["data_use"]["irb_protocol_id"] == "IRB-2026-17"

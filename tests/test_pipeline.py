@@ -12,6 +12,8 @@ import pytest
 
 from clinical import ids, lineage, warehouse
 from clinical.demo import DEMO_BATCH, prepare_demo_inputs, run_demo
+from clinical.demo_batch import DEMO_PROTOCOL
+from clinical.intake import write_manifest
 from clinical.settings import Settings
 from clinical_assets.definitions import ASSETS, build_resources
 from clinical_assets.partitions import landing_batches
@@ -81,6 +83,11 @@ def test_adapter_lineage_reaches_the_source_rows(pipeline) -> None:
     assert len(rows) == files[str(landing_file)]["rows_used"]
     assert trace["deidentification_policies"][0]["policy"].startswith("safe_harbor@")
     assert trace["dataset"]["synthetic"], "synthetic generator version and seed are part of lineage"
+    manifest = files[str(landing_file)]["manifest"]
+    assert manifest["protocol_id"] == DEMO_PROTOCOL, "the batch manifest's protocol id reaches lineage"
+    assert manifest["manifest_sha256"] == ids.sha256_file(pipeline["inputs"]["manifest"])
+    assert trace["data_use"]["landing_protocols"] == DEMO_PROTOCOL
+    assert f"protocol {DEMO_PROTOCOL}" in lineage.render_markdown(trace)
 
 
 def test_patient_impact_reaches_adapter_and_serving_artifacts(pipeline) -> None:
@@ -129,6 +136,7 @@ def test_new_batch_sensor_adds_partitions_and_requests_ingest(tmp_path) -> None:
     from resources import LandingZone
 
     (tmp_path / "b1.jsonl").write_text('{"record_id": "1", "patient_id": "p", "text": "t"}\n')
+    write_manifest(tmp_path / "b1.jsonl", "IRB-1", "Ethics Board", "2099-12-31", "data-office")
     zone = LandingZone(landing_dir=str(tmp_path), annotations_dir=str(tmp_path))
     with dg.instance_for_test() as instance:
         result = new_batch_sensor(dg.build_sensor_context(instance=instance, resources={"landing_zone": zone}))
@@ -171,6 +179,7 @@ def test_drift_sensor_skips_stationary_batch_and_requests_retraining_on_shift(pi
         )
         + "\n"
     )
+    write_manifest(shifted, "IRB-2026-0042", "Ethics Board", "2099-12-31", "data-office")
     instance.add_dynamic_partitions(landing_batches.name, ["shifted_batch"])
     from clinical_assets.definitions import build_definitions
 
@@ -331,6 +340,10 @@ def test_promotion_gate_passes_under_the_demo_profile_and_the_model_card_records
     event = instance.get_latest_materialization_event(model_card.key).asset_materialization
     assert "demo thresholds — not a clinical release" in event.metadata["model_card"].value
     assert event.metadata["model_card_sha256"].value == card["sha256"]
+    assert (
+        f"| landing batches' protocols / agreements (manifests) | {DEMO_PROTOCOL} |"
+        in event.metadata["model_card"].value
+    )
 
 
 def test_failing_promotion_gate_blocks_model_card_merge_and_serving(pipeline) -> None:
