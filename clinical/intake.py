@@ -288,3 +288,15 @@ def protocols_used(summary: dict[str, Any]) -> str | None:
     """The protocol / agreement ids of the batches a dataset may use, as one line for data_use."""
     cited = sorted({b["protocol_id"] or f"DUA {b['dua_id']}" for b in summary.get("batches_permitted", [])})
     return ", ".join(cited) or None
+
+
+def examples_refused(con: Any, dataset_version: str, split: str = "train", today: date | None = None) -> int:
+    """How many examples of a dataset's split come from notes that may not train a model today (an approval
+    that expired after the dataset was built, say): training refuses such a dataset."""
+    excluded, _ = training_exclusions(con, today)
+    if not excluded:
+        return 0
+    rows = con.execute(
+        "SELECT parents FROM sft_examples WHERE dataset_version = ? AND split = ?", [dataset_version, split]
+    ).fetchall()
+    return sum(1 for (parents,) in rows if excluded & set(json.loads(parents)))

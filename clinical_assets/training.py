@@ -6,6 +6,7 @@ import time
 import dagster as dg
 from pydantic import Field
 
+from clinical import intake
 from clinical.ids import canonical_json, sha256_text
 from clinical.modeling import base_model as base_model_logic
 from clinical.modeling import lora
@@ -136,8 +137,14 @@ def lora_adapter(
     info = base_models.resolve()
     with warehouse.connect(read_only=True) as con:
         version = latest_dataset_version(con)
+        refused = intake.examples_refused(con, version)
         train = split_records(con, version, "train")
         validation = split_records(con, version, "validation")
+    if refused:
+        raise dg.Failure(
+            f"dataset {version[:12]} holds {refused} train example(s) from landing batches no longer approved for "
+            "model training (approval expired or purpose withdrawn): materialize sft_dataset again"
+        )
     try:
         training_config = config.training_config()
     except ValueError as exc:

@@ -9,6 +9,7 @@ from datetime import date
 
 import dagster as dg
 import pytest
+from modeling_fixtures import tiny_base  # noqa: F401  (pytest fixture)
 
 from clinical import ids, intake, warehouse
 from clinical.demo_batch import DEMO_PROTOCOL, write_demo_batch
@@ -18,7 +19,7 @@ from clinical_assets.dataset import load_sources
 from clinical_assets.definitions import build_resources
 from clinical_assets.ingest import raw_notes
 from clinical_assets.partitions import landing_batches
-from resources import LandingZone
+from resources import BaseModelRegistry, LandingZone
 from sensors import new_batch_sensor
 
 TODAY = date(2026, 11, 27)
@@ -164,6 +165,40 @@ def _note_row(note_id: str, batch: str) -> dict:
         "policy_fingerprint": "p" * 16,
         "phi_spans": 0,
     }
+
+
+def test_lora_adapter_refuses_a_dataset_whose_approval_expired_after_it_was_built(tmp_path, tiny_base) -> None:  # noqa: F811
+    from clinical_assets.training import lora_adapter
+
+    settings = Settings.from_env({"CLINICAL_HOME": str(tmp_path), "CLINICAL_BRAT_DIRS": ""})
+    note = "note_" + "a" * 32
+    with warehouse.connect(settings.warehouse_path) as con:
+        con.execute(warehouse.WAREHOUSE_SCHEMA)
+        manifest = intake.parse_manifest(VALID, "b1", date(2026, 1, 1), sha256="m" * 64)
+        row = {"batch": "b1", "path": "/landing/b1.jsonl", "sha256": "f" * 64}
+        warehouse.insert_rows(con, "landing_sources", [{**row, **intake.landing_columns(manifest)}])
+        warehouse.insert_rows(con, "deidentified_notes", [_note_row(note, "b1")])
+        example = {"dataset_version": "d" * 64, "source": "deid_note", "patient_key": "pt_" + "a" * 32}
+        example |= {"text": "Started metformin.", "entities": [], "messages": []}
+        warehouse.insert_rows(
+            con,
+            "sft_examples",
+            [{**example, "example_id": "e1", "split": "train", "parents": [note]}],
+        )
+        warehouse.insert_rows(con, "datasets", [{"dataset_version": "d" * 64, "report": {}}])
+        assert intake.examples_refused(con, "d" * 64, today=date(2027, 6, 30)) == 0, "holds through its expiry day"
+        assert intake.examples_refused(con, "d" * 64, today=date(2027, 7, 1)) == 1
+        con.execute("UPDATE landing_sources SET approval_expires = '2020-01-31'")
+    resources = build_resources(settings)
+    resources["base_models"] = BaseModelRegistry(spec="tiny-random", cache_dir=str(tiny_base.path.parent))
+    result = dg.materialize(
+        [lora_adapter],
+        resources={k: resources[k] for k in ("base_models", "artifacts", "warehouse")},
+        raise_on_error=False,
+    )
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.startswith("dataset dddddddddddd holds 1 train example(s) from landing batches no longer")
 
 
 def test_training_leaves_out_expired_and_non_training_batches(tmp_path) -> None:
