@@ -136,7 +136,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     model_dir = resolve_model_ref(args.model)
     result = read_input(args.input, args.output)
-    extractor = Extractor.load(model_dir, max_new_tokens=args.max_new_tokens)
+    constrained = None if args.decoding == "free" else args.decoding
+    extractor = Extractor.load(model_dir, max_new_tokens=args.max_new_tokens, constrained=constrained)
     rows = []
     for record_id, text in _texts(result):
         extracted = extractor.extract(text)
@@ -417,6 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--input", required=True)
     extract.add_argument("--output", required=True)
     extract.add_argument("--max-new-tokens", type=int, default=256)
+    extract.add_argument(
+        "--decoding",
+        choices=["json", "copy", "free"],
+        default="json",
+        help="json: schema-valid JSON by construction (default); copy: also entity text copied from the note; "
+        "free: unconstrained greedy decoding",
+    )
     extract.set_defaults(func=cmd_extract)
 
     drift = sub.add_parser("drift", help="drift statistics of a batch against a reference")

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from modeling_fixtures import HAS_SMOLLM2, NOTES, sft_records, tiny_adapter, tiny_base  # noqa: F401  (fixtures)
+from serving_fixtures import tiny_bento  # noqa: F401  (pytest fixture)
 
 from clinical.modeling.constrained import EntityJsonLogitsProcessor, TokenTable
 from clinical.modeling.extract import ExtractionResult, Extractor, prompt_messages
@@ -198,3 +203,46 @@ def test_batched_processor_keeps_one_state_and_one_note_per_row(tiny_base):  # n
         assert pieces and all(piece in note.encode() for piece in pieces)
     assert not torch.equal(allowed[0], allowed[1])
     assert len(Extractor.load(tiny_base.path, max_new_tokens=4).logits_processor(notes)) == 0
+
+
+# --- clinical extract --model REF: adapter, merged model, Bento tag (base model dir: tests/test_cli.py) --------
+
+
+def _cli_extract(model: str, tmp_path, *extra: str) -> list[dict]:
+    from clinical.cli import main
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "n1", "text": NOTE}) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["extract", "--model", model, "--input", str(source), "--output", str(out), *extra]) == 0
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_cli_extract_with_an_adapter_and_a_merged_model(tiny_adapter, tmp_path):  # noqa: F811
+    from clinical.modeling.merge import merge_adapter
+
+    [row] = _cli_extract(str(tiny_adapter.adapter_dir), tmp_path, "--max-new-tokens", "24")
+    assert row["id"] == "n1" and row["valid_json"] is True  # constrained JSON by default
+    merged = merge_adapter(tiny_adapter.adapter_dir, tmp_path / "merged")
+    [merged_row] = _cli_extract(str(merged.path), tmp_path, "--max-new-tokens", "24")
+    assert merged_row == row  # the merged weights decode exactly as the adapter does
+    [free] = _cli_extract(str(merged.path), tmp_path, "--max-new-tokens", "6", "--decoding", "free")
+    assert free["id"] == "n1" and isinstance(free["entities"], list)
+
+
+@pytest.mark.slow  # a child process importing bentoml, torch and transformers: ~15-80 s here
+def test_cli_extract_with_a_bento_tag(tiny_bento, tmp_path):  # noqa: F811
+    home, _model_tag, bento = tiny_bento
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "n1", "text": NOTE}) + "\n" + json.dumps({"id": "n2", "text": ""}) + "\n")
+    out = tmp_path / "out.jsonl"
+    # A child process: BentoML reads BENTOML_HOME when it is first imported.
+    env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "true"}
+    command = [str(Path(sys.executable).parent / "clinical"), "extract", "--model", str(bento.tag)]
+    command += ["--input", str(source), "--output", str(out), "--max-new-tokens", "24", "--decoding", "copy"]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr[-2000:]  # 1: a line was quarantined, the good one went on
+    assert "in.jsonl:2:" in proc.stderr and NOTE not in proc.stderr
+    [row] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["id"] == "n1" and row["valid_json"] is True
+    assert all(entity["text"] in NOTE for entity in row["entities"])

@@ -294,3 +294,15 @@ def test_dagster_run_config_covers_every_hyperparameter_and_names_a_stable_folde
     assert adapter_dir_name("e" * 64, "b" * 64, config) != name and adapter_dir_name("d" * 64, "c" * 64, config) != name
     with pytest.raises(ValueError, match="precision must be one of"):
         LoraConfig(precision="fp8").training_config()
+
+
+def test_accelerate_fsdp_config_and_production_hyperparameters_load():
+    # Parsed by accelerate's own loader; launching it needs CUDA GPUs (docs/TRAINING.md), not exercised here.
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    deploy = Path(__file__).resolve().parents[1] / "deploy" / "accelerate"
+    config = load_config_from_file(str(deploy / "fsdp.yaml"))
+    assert config.distributed_type == "FSDP" and config.mixed_precision == "bf16" and config.num_processes > 1
+    assert config.fsdp_config["fsdp_transformer_layer_cls_to_wrap"] == "LlamaDecoderLayer"
+    production = LoraTrainingConfig(**json.loads((deploy / "lora_70b.json").read_text()))
+    assert production.gradient_checkpointing and production.checkpoint_every > 0

@@ -287,7 +287,7 @@ def train_lora(
     data-parallel or FSDP across processes: each process takes every n-th micro-batch of the plan.
     That path needs GPUs and is not exercised on this CPU-only machine.
     """
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DistributedType
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -348,6 +348,12 @@ def train_lora(
                 "directory or resume=False"
             )
         _load_adapter_weights(model, checkpoint)
+    if accelerator.distributed_type == DistributedType.FSDP:  # multi-GPU only: not exercised on this CPU machine
+        from peft.utils.other import fsdp_auto_wrap_policy
+
+        # LoRA layers in FSDP units of their own: trainable and frozen (and fp32 and bf16) weights never
+        # share a flat parameter.
+        accelerator.state.fsdp_plugin.auto_wrap_policy = fsdp_auto_wrap_policy(model)
     model = accelerator.prepare(model)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = accelerator.prepare(
