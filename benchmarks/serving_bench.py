@@ -74,16 +74,26 @@ def figures(latencies: list[float], wall_s: float) -> dict[str, float]:
 def run_concurrent(call, concurrency: int, requests: int) -> dict[str, float]:
     notes = [NOTES[i % len(NOTES)] for i in range(requests)]
     latencies: list[float] = []
+    failures: list[str] = []
 
     def one(text: str) -> None:
         started = time.perf_counter()
-        call(text)
+        try:
+            call(text)
+        except Exception as exc:  # noqa: BLE001 - counted and reported (e.g. a 504 past the 300 s timeout)
+            failures.append(type(exc).__name__ + (f" {exc.code}" if hasattr(exc, "code") else ""))
+            return
         latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, notes))
-    return figures(latencies, time.perf_counter() - started)
+    result = figures(latencies or [float("nan")], time.perf_counter() - started)
+    result["failed"] = len(failures)
+    if failures:
+        result["failures"] = sorted(set(failures))
+    print(f"  concurrency {concurrency}: {json.dumps(result)}", file=sys.stderr, flush=True)
+    return result
 
 
 def resolve_model(spec: str) -> Path:
@@ -117,6 +127,7 @@ def in_process(model_dir: Path, args: argparse.Namespace) -> dict[str, dict]:
     from clinical.modeling.extract import Extractor
     from clinical.serving.batching import MicroBatcher, extract_batch
 
+    print("in-process:", file=sys.stderr, flush=True)
     extractor = Extractor.load(model_dir, max_new_tokens=args.max_new_tokens)
     extractor.extract(NOTES[0])  # warm-up
     out = {"extractor_c1": run_concurrent(extractor.extract, 1, args.requests)}
@@ -203,6 +214,7 @@ def service(bentoml_home: Path, clinical_home: Path, args: argparse.Namespace, w
             except OSError:
                 time.sleep(0.5)
         ready_s = time.perf_counter() - started
+        print(f"service ready in {ready_s:.1f} s:", file=sys.stderr, flush=True)
         idle_rss = tree_rss(proc.pid)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

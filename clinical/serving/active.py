@@ -211,9 +211,10 @@ class ReleaseFollower(Generic[T]):
             try:
                 release = verify_release(self.registry, self.public_key, self.bentoml_home, digest)
                 loaded = self.load(release)
-            except (ReleaseVerificationError, OSError, ValueError, RuntimeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure to verify or load keeps the current release
                 self.refused.add(digest)
-                logger.error("release %s refused, still serving the previous one: %s", digest[:16], exc)
+                reason = str(exc) if isinstance(exc, ReleaseVerificationError) else type(exc).__name__
+                logger.error("release %s refused, still serving the previous one: %s", digest[:16], reason)
                 self._notify("refused", digest)
                 return "refused"
             with self._lock:
