@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/deid_bench.py [--rounds 3] [--data ../shared/data/maccrobat_dev]
     .venv/bin/python benchmarks/deid_bench.py --corpus nursing --notes 10000 --workers 2 --baseline-notes 500
+    .venv/bin/python benchmarks/deid_bench.py --corpus nursing --baseline-notes 200 --rounds 1 --repeat 3
 
 Both run on the same notes in their own process, so that peak RSS belongs to one engine alone; a
 first pass warms both up and is not timed. presidio's default configuration names en_core_web_lg,
@@ -147,21 +148,32 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=0, help="nursing: notes for the parallel run (0: none)")
     parser.add_argument("--baseline-notes", type=int, default=500, help="nursing: notes for the single-process runs")
     parser.add_argument("--workers", type=int, default=2, help="nursing: worker processes of the parallel run")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the single-process engines this many times, interleaved, and keep each one's best run "
+        "(a shared machine's load changes between runs)",
+    )
     args = parser.parse_args()
     if args.engine:
         print(json.dumps(run_one(args.engine, args.data, args.rounds, args.corpus, args.baseline_notes)))
         return
-    results = {}
-    for engine in ENGINES:
-        command = [sys.executable, __file__, "--engine", engine, "--rounds", str(args.rounds), "--data", str(args.data)]
-        command += ["--corpus", args.corpus, "--baseline-notes", str(args.baseline_notes)]
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        results[engine] = json.loads(out)
-        print(out, flush=True)
+    results: dict[str, dict] = {}
+    for _ in range(max(1, args.repeat)):
+        for engine in ENGINES:
+            command = [sys.executable, __file__, "--engine", engine, "--rounds", str(args.rounds)]
+            command += ["--data", str(args.data), "--corpus", args.corpus, "--baseline-notes", str(args.baseline_notes)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            print(out, flush=True)
+            run = json.loads(out)
+            if engine not in results or run["notes_per_s"] > results[engine]["notes_per_s"]:
+                results[engine] = run
     baseline = results["presidio_default"]["notes_per_s"]
     summary = {
         "speedup_detect_many": round(results["ours_detect_many"]["notes_per_s"] / baseline, 2),
         "speedup_detect": round(results["ours_detect"]["notes_per_s"] / baseline, 2),
+        "best_of": max(1, args.repeat),
         "budget": "notes/s >= presidio default, peak RSS <= 1024 MB",
     }
     print(json.dumps(summary), flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from clinical.deid import evaluate, get_deidentifier
 from clinical.deid.corpus import GOLD_TYPES, STYLES, generate, main
 
@@ -38,3 +40,15 @@ def test_policy_recall_on_the_nursing_corpus():
     assert result["recall"] >= CORPUS_RECALL_FLOOR, result["recall_by_type"]
     assert result["precision"] >= CORPUS_PRECISION_FLOOR
     assert set(result["recall_by_type"]) == set(GOLD_TYPES)
+
+
+@pytest.mark.slow
+def test_parallel_detection_matches_in_process_detection():
+    """Two worker processes (each loads spaCy, ~10-20 s here) give the spans detect_many gives, in order."""
+    from clinical.deid.parallel import detect_parallel
+
+    texts = [r["text"] for r in generate(24, seed=5)]
+    run = detect_parallel(texts, workers=2, batch_size=5)
+    assert run.spans == get_deidentifier().detect_many(texts)
+    assert run.notes == 24 and run.notes_per_s > 0 and 1 <= len(run.worker_peak_rss_mb) <= 2
+    assert all(0 < mb < 1024 for mb in run.worker_peak_rss_mb.values())
