@@ -12,7 +12,9 @@
    the same notes over HTTP at each concurrency. The RSS of all the service's processes (BentoML's
    arbiter and the worker) is sampled every 0.2 s; the peak is reported.
 
-Prints a table and one JSON line with every figure. Budgets (DESIGN.md): RSS <= 2 GB, service
+Prints a table and one JSON line with every figure; `model_p50_s` is the Extractor's own time inside
+the service (from the responses' `latency_s`), so client p50 minus model p50 is the HTTP, auth,
+validation, monitor and metrics overhead. Budgets (DESIGN.md): RSS <= 2 GB, service
 latency at concurrency 1 <= 1.15x in-process. Figures depend on the load of the machine: on a shared
 2-core host run it when it is quiet. Notes are invented (no patient data).
 """
@@ -186,6 +188,7 @@ def service(bentoml_home: Path, clinical_home: Path, args: argparse.Namespace, w
     )
     base = f"http://127.0.0.1:{port}"
     peak = {"rss": 0}
+    model_seconds: list[float] = []
     stop = threading.Event()
 
     def sample() -> None:
@@ -200,7 +203,9 @@ def service(bentoml_home: Path, clinical_home: Path, args: argparse.Namespace, w
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         )
         with urllib.request.urlopen(request, timeout=600) as response:
-            return json.loads(response.read())
+            answer = json.loads(response.read())
+        model_seconds.append(float(answer["latency_s"]))
+        return answer
 
     try:
         started = time.perf_counter()
@@ -221,7 +226,10 @@ def service(bentoml_home: Path, clinical_home: Path, args: argparse.Namespace, w
         post(NOTES[0])  # warm-up
         out: dict = {"ready_s": round(ready_s, 1), "idle_rss_mb": round(idle_rss / 2**20)}
         for c in args.levels:
+            model_seconds.clear()
             out[f"service_c{c}"] = run_concurrent(post, c, max(args.requests, c) if c > 1 else args.requests)
+            # the Extractor's own time inside the service (generation + parsing), per request
+            out[f"service_c{c}"]["model_p50_s"] = round(statistics.median(model_seconds), 3) if model_seconds else None
         stop.set()
         sampler.join()
         out["peak_rss_mb"] = round(max(peak["rss"], idle_rss) / 2**20)

@@ -690,11 +690,14 @@ class ClinicalExtractionService:
             name="clinical-batcher",
         )
         _, served = self.models.current()
+        import torch
+
         logger.info(
-            "serving %s (release %s), de-identification of requests %s",
+            "serving %s (release %s), de-identification of requests %s, %d torch threads",
             served.model.get("tag"),
             (served.model.get("release") or "none")[:16],
             "on" if served.deidentify else "off",
+            torch.get_num_threads(),
         )
 
     def _run_batch(self, texts: list[str]) -> list[tuple[Served, Any]]:
