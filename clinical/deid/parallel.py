@@ -61,9 +61,22 @@ def _ready(_: int) -> int:
     return os.getpid()
 
 
+def _peak_rss_mb() -> float:
+    # VmHWM is the high-water mark of this process's own memory since exec. getrusage's ru_maxrss
+    # is not: Linux carries over the pre-exec peak, i.e. the forked copy of a large parent process.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _detect_batch(batch: Sequence[str]) -> tuple[list[list[PhiSpan]], int, float]:
     spans = _WORKER_DEID.detect_many(list(batch))
-    return spans, os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return spans, os.getpid(), _peak_rss_mb()
 
 
 def detect_parallel(
