@@ -202,7 +202,7 @@ def test_batched_processor_keeps_one_state_and_one_note_per_row(tiny_base):  # n
         pieces = [processor.table.tokens[i] for i in torch.nonzero(allowed[row]).flatten().tolist()]
         assert pieces and all(piece in note.encode() for piece in pieces)
     assert not torch.equal(allowed[0], allowed[1])
-    assert len(Extractor.load(tiny_base.path, max_new_tokens=4).logits_processor(notes)) == 0
+    assert len(Extractor.load(tiny_base.path, max_new_tokens=4, constrained=None).logits_processor(notes)) == 0
 
 
 # --- clinical extract --model REF: adapter, merged model, Bento tag (base model dir: tests/test_cli.py) --------

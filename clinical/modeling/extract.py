@@ -25,8 +25,9 @@ from clinical.schema import SchemaError, chat_messages
 # ENVIRONMENT.md, LoRA probe); 1.15 broke those loops without hurting the JSON syntax.
 REPETITION_PENALTY = 1.15
 CONSTRAINT_MODES = ("json", "copy")
-# None until every generate() path (the service's batched one included) passes logits_processor().
-DEFAULT_CONSTRAINT: str | None = None
+# Every generate() path (extract(), the service's batched one, evaluation) decodes the same way:
+# schema-valid JSON whose entity texts are copied from the note. None = plain greedy decoding.
+DEFAULT_CONSTRAINT: str | None = "copy"
 
 
 def decoding_name(constrained: str | None) -> str:

@@ -195,12 +195,13 @@ def extract_batch(
         if len(group) == 1:
             results[group[0]] = extractor.extract(texts[group[0]])
             continue
-        for index, result in zip(group, _generate_padded(extractor, [prompts[i] for i in group]), strict=True):
+        batch = _generate_padded(extractor, [prompts[i] for i in group], [texts[i] for i in group])
+        for index, result in zip(group, batch, strict=True):
             results[index] = result
     return [r for r in results if r is not None]
 
 
-def _generate_padded(extractor: Extractor, prompts: list[list[int]]) -> list[ExtractionResult]:
+def _generate_padded(extractor: Extractor, prompts: list[list[int]], texts: list[str]) -> list[ExtractionResult]:
     import torch
     from transformers import GenerationConfig
 
@@ -226,6 +227,7 @@ def _generate_padded(extractor: Extractor, prompts: list[list[int]]) -> list[Ext
             input_ids=input_ids.to(extractor.device),
             attention_mask=attention_mask.to(extractor.device),
             generation_config=config,
+            logits_processor=extractor.logits_processor(texts),
         )
     elapsed = time.perf_counter() - start
     results = []
