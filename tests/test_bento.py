@@ -150,6 +150,8 @@ def client(tmp_path_factory):
         mp.setenv("CLINICAL_SERVING_MONITOR_DIR", str(monitor_dir))
         mp.delenv("CLINICAL_SERVE_FOLLOW_RELEASES", raising=False)
         mp.delenv("CLINICAL_DEIDENTIFY_REQUESTS", raising=False)
+        mp.delenv("CLINICAL_SERVING_BACKEND", raising=False)
+        mp.delenv("CLINICAL_TRTLLM_BUNDLE", raising=False)
         mp.setitem(sys.modules, "clinical.modeling.extract", types.SimpleNamespace(Extractor=FakeExtractor))
         mp.setenv("CLINICAL_MODEL_DIR", str(model_dir))
         mp.setenv("CLINICAL_MAX_TEXT_CHARS", "200")
@@ -173,6 +175,51 @@ def test_http_layer_in_process(client):
     assert client.post("/extract", json={"text": "y" * 201}).status_code == 413
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
+
+
+def test_service_reports_its_backend_and_why(client):
+    """Here (no TensorRT-LLM bundle, no tensorrt_llm, no GPU) the service runs PyTorch on CPU and says
+    why in every /extract response, in /info and in the clinical_serving_backend gauge."""
+    import prometheus_client
+
+    from clinical.serving.backends import detect_runtime
+
+    if detect_runtime().cuda_available:
+        pytest.skip("a CUDA GPU is visible: the backend would be pytorch-cuda")
+    body = client.post("/extract", json={"text": SYNTHETIC_NOTE}).json()
+    assert body["model"]["backend"] == "pytorch-cpu"
+    reason = body["model"]["backend_reason"]
+    assert reason.startswith("no TensorRT-LLM bundle recorded for this model")
+    assert reason.endswith("no CUDA GPU visible")
+    info = client.post("/info")
+    assert info.status_code == 200, info.text
+    assert info.json()["model"] == body["model"]
+    assert info.json()["deidentify_requests"] is False
+    assert client.post("/info", headers={"Authorization": ""}).status_code == 401
+    gauge = prometheus_client.REGISTRY.get_sample_value(
+        "clinical_serving_backend", {"backend": "pytorch-cpu", "reason": reason}
+    )
+    assert gauge == 1.0
+
+
+def test_backend_choice_is_logged_at_start_and_forced_tensorrt_llm_refuses(tmp_path: Path, monkeypatch, caplog):
+    import logging
+
+    from clinical.serving import service
+    from clinical.serving.backends import BackendUnavailableError
+
+    monkeypatch.setitem(sys.modules, "clinical.modeling.extract", types.SimpleNamespace(Extractor=FakeExtractor))
+    monkeypatch.setenv("CLINICAL_MODEL_DIR", str(tmp_path))
+    for name in ("CLINICAL_MODEL_TAG", "CLINICAL_SERVING_BACKEND", "CLINICAL_TRTLLM_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    with caplog.at_level(logging.INFO, logger="clinical.serving.service"):
+        served = service.load_static("never")
+    assert f"backend {served.model['backend']}: {served.model['backend_reason']}" in caplog.text
+    monkeypatch.setenv("CLINICAL_SERVING_BACKEND", "pytorch")
+    assert service.load_static("never").model["backend_reason"] == "CLINICAL_SERVING_BACKEND=pytorch"
+    monkeypatch.setenv("CLINICAL_SERVING_BACKEND", "tensorrt_llm")
+    with pytest.raises(BackendUnavailableError, match="CLINICAL_SERVING_BACKEND=tensorrt_llm but .*refusing to start"):
+        service.load_static("never")
 
 
 def test_extract_needs_the_bearer_token(client, caplog):

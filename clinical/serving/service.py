@@ -25,13 +25,22 @@ Other settings from the environment:
 | CLINICAL_BATCH_WAIT_MS | 5 | how long a batch waits for company after its first request |
 | CLINICAL_RELEASE_POLL_S | 1.0 | how often the active-release pointer is checked |
 | CLINICAL_SERVING_MONITOR_DIR | $CLINICAL_HOME/monitoring/requests | per-request statistics (serving.monitor) |
+| CLINICAL_SERVING_BACKEND | auto | auto, pytorch or tensorrt_llm (see clinical.serving.backends) |
+| CLINICAL_TRTLLM_BUNDLE | (the model's record) | TensorRT-LLM bundle folder copied to this host |
 
-Endpoints besides /extract: BentoML's /healthz and /livez (process up, batch thread alive), /readyz
-(503 until the model is loaded) and /metrics (Prometheus: BentoML's own series plus
+Backend: chosen when a model is loaded (clinical.serving.backends.choose_backend): TensorRT-LLM where
+the model's bundle, `tensorrt_llm` and a CUDA GPU are all present (GPU-only, untested here), else the
+PyTorch Extractor on CUDA or CPU. The choice and its one-line reason are in the startup log, in the
+`model` block of every /extract response (`backend`, `backend_reason`), in POST /info and in the
+`clinical_serving_backend{backend,reason}` gauge.
+
+Endpoints besides /extract: POST /info (the model block: ids, hashes, backend; token needed),
+BentoML's /healthz and /livez (process up, batch thread alive), /readyz (503 until the model is
+loaded) and /metrics (Prometheus: BentoML's own series plus
 `clinical_requests_total{route,status}`, `clinical_request_latency_seconds`,
 `clinical_entities_total{type}`, `clinical_invalid_request_json_total`,
 `clinical_model_invalid_json_total`, `clinical_batch_size`, `clinical_deidentified_requests_total`,
-`clinical_release_events_total{outcome}`).
+`clinical_release_events_total{outcome}`, `clinical_serving_backend{backend,reason}`).
 
 Authentication: every route except /healthz, /readyz, /livez and /metrics needs
 `Authorization: Bearer <token>`, else 401 (compared in constant time). The token comes from
@@ -313,6 +322,7 @@ class ServiceMetrics:
     batch_size: Any
     deidentified: Any
     release_events: Any
+    backend: Any
 
 
 def service_metrics() -> ServiceMetrics:
@@ -343,8 +353,34 @@ def service_metrics() -> ServiceMetrics:
                 release_events=prom.Counter(
                     "clinical_release_events", "Active-release changes seen by the service", ["outcome"]
                 ),
+                backend=prom.Gauge(
+                    "clinical_serving_backend",
+                    "1 for the inference backend serving now, with the reason it was chosen (0 for earlier ones)",
+                    ["backend", "reason"],
+                    multiprocess_mode="livemax",
+                ),
             )
         return _metrics
+
+
+_backend_lock = threading.Lock()
+_backend_labels: tuple[str, str] | None = None
+
+
+def record_backend(model: dict[str, Any]) -> None:
+    """Set `clinical_serving_backend{backend,reason}` to 1 for the model block's backend (and 0 for the
+    one before it, after a release swap); a metrics failure never stops serving."""
+    global _backend_labels
+    labels = (str(model.get("backend", "unknown")), str(model.get("backend_reason", "")))
+    try:
+        gauge = service_metrics().backend
+        with _backend_lock:
+            if _backend_labels is not None and _backend_labels != labels:
+                gauge.labels(*_backend_labels).set(0)
+            gauge.labels(*labels).set(1)
+            _backend_labels = labels
+    except Exception:  # noqa: BLE001 - metrics must not fail a model load
+        logger.warning("backend gauge could not be recorded")
 
 
 def _route_label(path: str) -> str:
@@ -574,10 +610,22 @@ class StaticModel:
         return False
 
 
-def _load_extractor(path: Path) -> Any:
-    from clinical.modeling.extract import Extractor
+def _load_extractor(path: Path) -> tuple[Any, dict[str, Any]]:
+    """The extractor of the backend chosen for this model on this host (clinical.serving.backends),
+    and what the model block says about the backend. Raises BackendUnavailableError when
+    CLINICAL_SERVING_BACKEND=tensorrt_llm cannot be honoured."""
+    from clinical.serving.backends import TENSORRT_LLM, TrtllmExtractor, choose_backend
 
-    return Extractor.load(str(path), max_new_tokens=_int_env("CLINICAL_MAX_NEW_TOKENS", DEFAULT_MAX_NEW_TOKENS))
+    max_new_tokens = _int_env("CLINICAL_MAX_NEW_TOKENS", DEFAULT_MAX_NEW_TOKENS)
+    choice = choose_backend(model_store_metadata(path))
+    logger.info("backend %s: %s", choice.backend, choice.reason)  # ids and hashes only
+    if choice.backend == TENSORRT_LLM and choice.bundle is not None:
+        extractor = TrtllmExtractor.load(path, choice.bundle, max_new_tokens=max_new_tokens)  # GPU-only
+    else:
+        from clinical.modeling.extract import Extractor
+
+        extractor = Extractor.load(str(path), max_new_tokens=max_new_tokens)
+    return extractor, choice.describe()
 
 
 def _warm_deidentifier() -> Any:
@@ -596,14 +644,16 @@ def load_release(release: Any, mode: str) -> Served:
     deidentify = should_deidentify(mode, trained)
     if deidentify:
         _warm_deidentifier()  # spaCy loads once per process, before the model goes live
-    extractor = _load_extractor(release.bento.model_path)
+    extractor, backend = _load_extractor(release.bento.model_path)
     model = {
         "tag": release.bento.model_tag,
         "source": "release",
         "release": release.manifest_sha256,
         "bento_tag": release.bento_tag,
         **_json_safe(extractor.model_info),
+        **backend,
     }
+    record_backend(model)
     return Served(extractor, model, deidentify, release.bento_tag, release.bento.model_tag)
 
 
@@ -614,8 +664,9 @@ def load_static(mode: str) -> Served:
     deidentify = should_deidentify(mode, trained)
     if deidentify:
         _warm_deidentifier()
-    extractor = _load_extractor(location.path)
-    model = {"tag": location.tag, "source": location.source, **_json_safe(extractor.model_info)}
+    extractor, backend = _load_extractor(location.path)
+    model = {"tag": location.tag, "source": location.source, **_json_safe(extractor.model_info), **backend}
+    record_backend(model)
     return Served(extractor, model, deidentify, None, location.tag)
 
 
@@ -635,7 +686,9 @@ def run_batch(models: Any, texts: list[str], on_deidentified: Any = None) -> lis
         texts = [deid.deidentify(text).text for text in texts]
         if on_deidentified is not None:
             on_deidentified(len(texts))
-    return [(served, result) for result in extract_batch(served.extractor, texts)]
+    own_batch = getattr(served.extractor, "extract_batch", None)  # the TensorRT-LLM backend batches itself
+    results = own_batch(texts) if callable(own_batch) else extract_batch(served.extractor, texts)
+    return [(served, result) for result in results]
 
 
 def _follower_from_env(mode: str, on_event: Any) -> Any:
@@ -672,6 +725,9 @@ class ClinicalExtractionService:
 
         # Fails start-up with a clear message when no token is configured (the middleware checks too).
         self.auth = resolve_auth()
+        from clinical.serving.backends import requested_backend
+
+        requested_backend()  # a misspelt CLINICAL_SERVING_BACKEND stops start-up before any model loads
         self.max_chars = max_text_chars()
         self.metrics = service_metrics()
         mode = deidentify_mode()
@@ -693,9 +749,11 @@ class ClinicalExtractionService:
         import torch
 
         logger.info(
-            "serving %s (release %s), de-identification of requests %s, %d torch threads",
+            "serving %s (release %s) on backend %s (%s), de-identification of requests %s, %d torch threads",
             served.model.get("tag"),
             (served.model.get("release") or "none")[:16],
+            served.model.get("backend"),
+            served.model.get("backend_reason"),
             "on" if served.deidentify else "off",
             torch.get_num_threads(),
         )
@@ -708,6 +766,13 @@ class ClinicalExtractionService:
 
     def __is_alive__(self) -> bool:
         return self.batcher.alive()
+
+    @bentoml.api(route="/info")
+    def info(self) -> dict[str, Any]:
+        """What is served now: the model block of /extract responses (ids, hashes, backend and the
+        reason it was chosen) and whether requests are de-identified."""
+        _, served = self.models.current()
+        return {"service": SERVICE_NAME, "model": served.model, "deidentify_requests": served.deidentify}
 
     @bentoml.api(route="/extract", input_spec=ExtractRequest)
     async def extract(self, text: str, ctx: bentoml.Context) -> dict[str, Any]:
