@@ -14,7 +14,7 @@ from clinical import evaluation as scoring
 from clinical.ids import sha256_text
 from clinical.modeling import extract
 from clinical.warehouse import fetch_dicts
-from clinical_assets.metadata import bar_plot, md_table
+from clinical_assets.metadata import bar_plot, links_metadata, md_table
 from clinical_assets.training import lora_adapter
 from clinical_assets.versioning import code_version
 from resources import Warehouse
@@ -234,11 +234,12 @@ def evaluation(
         details=summary,
         code_version=EVALUATION_CODE,
     )
-    return dg.MaterializeResult(metadata=evaluation_metadata(summary, adapter, started))
+    metadata = evaluation_metadata(summary, adapter, started)
+    return dg.MaterializeResult(metadata={**metadata, "links": links_metadata(warehouse, eval_id)})
 
 
 def evaluation_metadata(summary: dict, adapter: dict, started: float) -> dict:
-    """Tables, plots and links of the evaluation for the Dagster UI (scores and counts only, no text)."""
+    """Tables and plots of the evaluation for the Dagster UI (scores and counts only, no text)."""
     splits = summary["splits"]
     main = "golden" if "golden" in splits else "test"
     overview, per_type, subgroup_rows = [], [], []
@@ -323,11 +324,6 @@ def evaluation_metadata(summary: dict, adapter: dict, started: float) -> dict:
         ),
         "recall_by_subgroup": bar_plot(recall_plot, f"Recall by subgroup ({main})", "recall"),
         "bootstrap": dg.MetadataValue.json(summary["bootstrap"]),
-        "links": dg.MetadataValue.md(
-            f"adapter `{adapter['artifact_id']}` → evaluation `{summary['evaluation_id']}` → promotion_gate check "
-            f"(artifact kind promotion_decision) → model_card (artifact kind model_card, parents.evaluation = "
-            f"`{summary['evaluation_id']}`)"
-        ),
     }
     return metadata
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import dagster as dg
 
+from clinical.artifact_links import artifact_links
+
 
 def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> dg.MetadataValue:
     """A Markdown table of `rows` (dicts); floats are shown with 3 decimals."""
@@ -79,3 +81,10 @@ def bar_plot(values: dict[str, dict[str, float]], title: str, ylabel: str) -> dg
     ax.set_ylabel(ylabel)
     ax.legend()
     return _png_markdown(fig, title)
+
+
+def links_metadata(warehouse: Any, artifact_id: str) -> dg.MetadataValue:
+    """The `links` entry of an artifact's asset: its adapter, evaluation, promotion decision and model card
+    (ids, short sha256, paths, links to their asset pages) and the gate decision (clinical/artifact_links.py)."""
+    with warehouse.connect(read_only=True) as con:
+        return dg.MetadataValue.md(artifact_links(con, artifact_id))

@@ -8,6 +8,7 @@ import dagster as dg
 from clinical import lineage
 from clinical import model_card as card_logic
 from clinical_assets.evaluation import evaluation
+from clinical_assets.metadata import links_metadata
 from clinical_assets.versioning import code_version
 from resources import ArtifactStore, Warehouse
 
@@ -96,10 +97,7 @@ def model_card(
             "evaluation_id": evaluated["artifact_id"],
             "dataset_version": evaluated["parents"]["dataset_version"],
             "promotion": card["promotion"].get("label") or "gate has not run",
-            "links": dg.MetadataValue.md(
-                f"adapter `{adapter['artifact_id']}` → evaluation `{evaluated['artifact_id']}` → model card "
-                f"`{card_id}` (sha256 `{digest}`)"
-            ),
+            "links": links_metadata(warehouse, card_id),
         },
         data_version=dg.DataVersion(digest),
     )

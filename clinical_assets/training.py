@@ -12,7 +12,7 @@ from clinical.modeling import base_model as base_model_logic
 from clinical.modeling import lora
 from clinical.warehouse import fetch_dicts
 from clinical_assets.dataset import sft_dataset
-from clinical_assets.metadata import line_plot, md_table
+from clinical_assets.metadata import line_plot, links_metadata, md_table
 from clinical_assets.versioning import code_version
 from resources import ArtifactStore, BaseModelRegistry, Warehouse
 
@@ -164,9 +164,10 @@ def lora_adapter(
     )
     summary = result.as_dict()
     params = config.model_dump()
+    adapter_id = f"adapter_{result.adapter_sha256[:32]}"
     warehouse.register_artifact(
         context.run.run_id,
-        artifact_id=f"adapter_{result.adapter_sha256[:32]}",
+        artifact_id=adapter_id,
         kind="lora_adapter",
         path=str(result.adapter_dir),
         sha256=result.adapter_sha256,
@@ -197,6 +198,7 @@ def lora_adapter(
             "bf16_autocast": result.bf16_autocast,
             "device": result.device,
             "fingerprint": result.fingerprint,
+            "links": links_metadata(warehouse, adapter_id),
         },
         data_version=dg.DataVersion(result.adapter_sha256),
     )

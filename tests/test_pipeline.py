@@ -346,6 +346,17 @@ def test_promotion_gate_passes_under_the_demo_profile_and_the_model_card_records
     )
 
 
+def test_serving_assets_link_their_evaluation_and_model_card(pipeline) -> None:
+    settings, instance = pipeline["settings"], pipeline["instance"]
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        card = lineage.latest_artifact(con, "model_card")
+    for asset in ("merged_model", "bento", "deployment"):
+        links = instance.get_latest_materialization_event(dg.AssetKey(asset)).asset_materialization.metadata["links"]
+        assert f"| evaluation | `{card['parents']['evaluation']}` |" in links.value, asset
+        assert f"| model_card | `{card['artifact_id']}` | `{card['sha256'][:16]}` |" in links.value, asset
+        assert "[model_card](/assets/model_card)" in links.value and "**Promotion gate:** passed" in links.value
+
+
 def test_failing_promotion_gate_blocks_model_card_merge_and_serving(pipeline) -> None:
     """Production thresholds on the tiny random model: the blocking gate fails, so nothing downstream of
     evaluation materializes in that run, and the decision is in lineage with its thresholds."""
