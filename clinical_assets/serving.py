@@ -10,7 +10,7 @@ from clinical.modeling import merge
 from clinical.serving import active, deploy, release
 from clinical.serving import bento as bento_logic
 from clinical_assets.evaluation import evaluation
-from clinical_assets.metadata import md_table
+from clinical_assets.metadata import links_metadata, md_table
 from clinical_assets.model_card import model_card
 from clinical_assets.versioning import code_version
 from resources import ArtifactStore, BentoStore, Warehouse
@@ -39,9 +39,10 @@ def merged_model(
     if adapter is None:
         raise dg.Failure("no lora_adapter has been trained")
     result = merge.merge_adapter(adapter["path"], artifacts.path("merged", adapter["sha256"][:16]))
+    merged_id = f"merged_{result.sha256[:32]}"
     warehouse.register_artifact(
         context.run.run_id,
-        artifact_id=f"merged_{result.sha256[:32]}",
+        artifact_id=merged_id,
         kind="merged_model",
         path=str(result.path),
         sha256=result.sha256,
@@ -55,6 +56,7 @@ def merged_model(
             "merged_sha256": result.sha256,
             "adapter_sha256": adapter["sha256"],
             "path": dg.MetadataValue.path(str(result.path)),
+            "links": links_metadata(warehouse, merged_id),
         },
         data_version=dg.DataVersion(result.sha256),
     )
@@ -86,9 +88,10 @@ def trtllm_engine(
     )
     if not result.built:
         context.log.warning(f"TensorRT-LLM engine not built: {result.reason}")
+    bundle_id = f"trtllm_{merged['sha256'][:24]}"
     warehouse.register_artifact(
         context.run.run_id,
-        artifact_id=f"trtllm_{merged['sha256'][:24]}",
+        artifact_id=bundle_id,
         kind="trtllm_bundle",
         path=str(result.bundle_dir),
         sha256=None,
@@ -104,6 +107,7 @@ def trtllm_engine(
             "bundle": dg.MetadataValue.path(str(result.bundle_dir)),
             "merged_sha256": merged["sha256"],
             "manifest": dg.MetadataValue.json(result.manifest),
+            "links": links_metadata(warehouse, bundle_id),
         }
     )
 
@@ -149,9 +153,10 @@ def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehous
     result = bento_logic.build_bento(model_tag, bentoml_store.home, version=adapter_version)
     stored = active.find_bento(bentoml_store.home, result.tag)
     hashes = active.bento_hashes(stored)
+    bento_id = f"bento_{result.tag}"
     warehouse.register_artifact(
         context.run.run_id,
-        artifact_id=f"bento_{result.tag}",
+        artifact_id=bento_id,
         kind="bento",
         path=str(result.path),
         sha256=hashes["bento"],
@@ -174,6 +179,7 @@ def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehous
             "bento_sha256": hashes["bento"],
             "model_dir_sha256": hashes["bento_model"],
             "deidentify_requests": bool(privacy.get("trained_on_deidentified")),
+            "links": links_metadata(warehouse, bento_id),
             "serve": dg.MetadataValue.md(
                 f"`CLINICAL_SERVICE_TOKEN_FILE=<0600 token file> BENTOML_HOME={bentoml_store.home} "
                 f"bentoml serve {result.tag}` (the service refuses to start without a bearer token)"
@@ -283,9 +289,10 @@ def deployment(
         code_version=DEPLOY_CODE,
     )
     decision = deploy.promotion_decision(release_signing.environment, summary.get("gate"), config.auto_promote)
+    deployment_id = f"deployment_{digest[:32]}"
     warehouse.register_artifact(
         context.run.run_id,
-        artifact_id=f"deployment_{digest[:32]}",
+        artifact_id=deployment_id,
         kind="deployment",
         path=str(manifest_path),
         sha256=digest,
@@ -322,6 +329,7 @@ def deployment(
             "active_release": active_digest or "none",
             "is_active": active_digest == digest,
             "model_card_sha256": card_sha256 or "none",
+            "links": links_metadata(warehouse, deployment_id),
             "deidentify_requests": privacy["trained_on_deidentified"],
             "hashes": md_table([{"artifact": k, "sha256": v} for k, v in hashes.items()]),
             "evaluation_summary": dg.MetadataValue.json(summary),
