@@ -5,9 +5,9 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from clinical import lineage, trtllm
+from clinical import ids, lineage, trtllm
 from clinical.modeling import merge
-from clinical.serving import active, deploy, release
+from clinical.serving import active, backends, deploy, release
 from clinical.serving import bento as bento_logic
 from clinical_assets.evaluation import evaluation
 from clinical_assets.metadata import links_metadata, md_table
@@ -18,7 +18,7 @@ from resources.releases import ReleaseSigning
 
 MERGE_CODE = code_version(merge)
 TRTLLM_CODE = code_version(trtllm)
-BENTO_CODE = code_version(bento_logic, active)
+BENTO_CODE = code_version(bento_logic, active, backends)
 DEPLOY_CODE = code_version(deploy, release, active)
 
 
@@ -89,12 +89,14 @@ def trtllm_engine(
     if not result.built:
         context.log.warning(f"TensorRT-LLM engine not built: {result.reason}")
     bundle_id = f"trtllm_{merged['sha256'][:24]}"
+    # The folder hash: the bento asset records it with the model; the service checks it before using the bundle.
+    bundle_sha256 = ids.sha256_dir(result.bundle_dir)
     warehouse.register_artifact(
         context.run.run_id,
         artifact_id=bundle_id,
         kind="trtllm_bundle",
         path=str(result.bundle_dir),
-        sha256=None,
+        sha256=bundle_sha256,
         parents={"merged_model": merged["artifact_id"]},
         details={"built": result.built, "reason": result.reason, "manifest": result.manifest},
         code_version=TRTLLM_CODE,
@@ -105,6 +107,7 @@ def trtllm_engine(
             "engine_built": result.built,
             "status": result.reason,
             "bundle": dg.MetadataValue.path(str(result.bundle_dir)),
+            "bundle_sha256": bundle_sha256,
             "merged_sha256": merged["sha256"],
             "manifest": dg.MetadataValue.json(result.manifest),
             "links": links_metadata(warehouse, bundle_id),
@@ -125,7 +128,7 @@ def trtllm_engine_built(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 
 @dg.asset(
-    deps=[merged_model],
+    deps=[merged_model, trtllm_engine],
     group_name="serving",
     code_version=BENTO_CODE,
     kinds={"bentoml"},
@@ -133,21 +136,30 @@ def trtllm_engine_built(warehouse: Warehouse) -> dg.AssetCheckResult:
 )
 def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehouse: Warehouse) -> dg.MaterializeResult:
     """A Bento (`bentoml build`) of the extraction service with the merged model in BentoML's model
-    store; the tag carries the adapter version."""
+    store; the tag carries the adapter version. The model's metadata names the merged model's
+    TensorRT-LLM bundle (path and sha256), from which the service chooses its backend at start
+    (TensorRT-LLM only on a GPU host with tensorrt_llm; PyTorch otherwise)."""
     started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
         merged = lineage.latest_artifact(con, "merged_model")
         adapter = lineage.find_artifact(con, merged["parents"]["adapter"]) if merged else None
         privacy = deploy.training_privacy(con, adapter["artifact_id"]) if adapter else {}
+        bundle = lineage.latest_artifact(con, "trtllm_bundle")
     if merged is None or adapter is None:
         raise dg.Failure("no merged_model has been built")
+    bundle_record = backends.bundle_metadata(bundle, merged["artifact_id"])
     adapter_version = adapter["sha256"][:16]
     model_tag = bento_logic.save_model_to_store(
         merged["path"],
         name="clinical-extractor",
         labels={"adapter": adapter_version},
         # trained_on_deidentified: the service de-identifies requests for such a model (auto mode).
-        metadata={"merged_sha256": merged["sha256"], "adapter_sha256": adapter["sha256"], **privacy},
+        metadata={
+            "merged_sha256": merged["sha256"],
+            "adapter_sha256": adapter["sha256"],
+            **privacy,
+            **({backends.METADATA_KEY: bundle_record} if bundle_record else {}),
+        },
         bentoml_home=bentoml_store.home,
     )
     result = bento_logic.build_bento(model_tag, bentoml_store.home, version=adapter_version)
@@ -166,6 +178,7 @@ def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehous
             "model_tag": str(result.model_tag),
             "model_dir_sha256": hashes["bento_model"],
             "trained_on_deidentified": bool(privacy.get("trained_on_deidentified")),
+            "trtllm_bundle_sha256": (bundle_record or {}).get("sha256"),
         },
         code_version=BENTO_CODE,
     )
@@ -179,6 +192,10 @@ def bento(context: dg.AssetExecutionContext, bentoml_store: BentoStore, warehous
             "bento_sha256": hashes["bento"],
             "model_dir_sha256": hashes["bento_model"],
             "deidentify_requests": bool(privacy.get("trained_on_deidentified")),
+            "trtllm_bundle_sha256": (bundle_record or {}).get("sha256")
+            or "none recorded for this merged model: the service serves with PyTorch",
+            "backend_at_start": "TensorRT-LLM where this bundle, tensorrt_llm and a CUDA GPU are present "
+            "(GPU-only); else PyTorch on CUDA or CPU (CLINICAL_SERVING_BACKEND overrides)",
             "links": links_metadata(warehouse, bento_id),
             "serve": dg.MetadataValue.md(
                 f"`CLINICAL_SERVICE_TOKEN_FILE=<0600 token file> BENTOML_HOME={bentoml_store.home} "
