@@ -4,7 +4,7 @@
 |---|---|---|
 | CLINICAL_HOME | ./data | root of all local state (DuckDB files, artifacts, landing folder) |
 | CLINICAL_LANDING_DIR | $CLINICAL_HOME/landing | folder the new-batch sensor watches |
-| CLINICAL_ANNOTATIONS_DIR | $CLINICAL_HOME/annotations | label files (*.entities.jsonl) and Label Studio exports (*.json); golden/ inside: golden sets (docs/DATA.md) |
+| CLINICAL_ANNOTATIONS_DIR | $CLINICAL_HOME/annotations | label files, Label Studio exports, golden/ (docs/DATA.md) |
 | CLINICAL_REVIEW_DIR | $CLINICAL_HOME/review | reviewers' decision files on synthetic notes (docs/SYNTHETIC.md) |
 | CLINICAL_BRAT_DIRS | ../shared/data/maccrobat_dev if present | brat corpora, separated by ':' |
 | CLINICAL_BASE_MODEL | smollm2-135m-instruct | base model spec or a local HF model directory |
