@@ -407,16 +407,7 @@ class Deidentifier:
             if not patient_key:
                 raise ValueError("the surrogate policy needs the note's patient key")
             return self._substitute(text, spans, patient_key)
-        parts: list[str] = []
-        cursor = 0
-        for span in spans:
-            if span.start < cursor or span.end > len(text):
-                raise ValueError(f"span {span.start}-{span.end} does not fit a text of length {len(text)}")
-            parts.append(text[cursor : span.start])
-            parts.append(self._placeholder(text, span))
-            cursor = span.end
-        parts.append(text[cursor:])
-        return "".join(parts)
+        return _splice(text, spans, lambda span: self._placeholder(text, span))
 
     def deidentify(self, text: str) -> DeidResult:
         """Detect and redact in one call.
@@ -433,16 +424,11 @@ class Deidentifier:
             if s.type == "PERSON"
             for w in re.findall(r"\p{L}[\p{L}'’\-]*", text[s.start : s.end])
         )
-        parts: list[str] = []
-        cursor = 0
-        for span in spans:
-            if span.start < cursor or span.end > len(text):
-                raise ValueError(f"span {span.start}-{span.end} does not fit a text of length {len(text)}")
-            parts.append(text[cursor : span.start])
-            parts.append(self.surrogates.surrogate(patient_key, span.type, text[span.start : span.end], forbidden))
-            cursor = span.end
-        parts.append(text[cursor:])
-        return "".join(parts)
+        return _splice(
+            text,
+            spans,
+            lambda span: self.surrogates.surrogate(patient_key, span.type, text[span.start : span.end], forbidden),
+        )
 
     def _placeholder(self, text: str, span: PhiSpan) -> str:
         placeholder = PLACEHOLDERS.get(span.type, "[PHI]")
@@ -504,3 +490,17 @@ def get_deidentifier(policy: DeidPolicy | None = None, surrogate_secret: str | N
 @functools.lru_cache(maxsize=4)
 def _cached_deidentifier(policy: DeidPolicy, surrogate_secret: str | None) -> Deidentifier:
     return Deidentifier(policy, surrogate_secret)
+
+
+def _splice(text: str, spans: list[PhiSpan], replacement) -> str:
+    """`text` with each span (sorted, non-overlapping) replaced by `replacement(span)`."""
+    parts: list[str] = []
+    cursor = 0
+    for span in spans:
+        if span.start < cursor or span.end > len(text):
+            raise ValueError(f"span {span.start}-{span.end} does not fit a text of length {len(text)}")
+        parts.append(text[cursor : span.start])
+        parts.append(replacement(span))
+        cursor = span.end
+    parts.append(text[cursor:])
+    return "".join(parts)
