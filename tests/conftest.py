@@ -27,3 +27,11 @@ def shared_data() -> Path:
 def shared_data_or_none() -> Path | None:
     """../shared/data when present, else None (for tests that use it only to enrich their input)."""
     return SHARED_DATA if SHARED_DATA.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def deid():
+    """The pipeline's de-identifier (safe_harbor policy), loaded once for the de-identification tests."""
+    from clinical.deid.engine import get_deidentifier
+
+    return get_deidentifier()

@@ -6,13 +6,7 @@ from __future__ import annotations
 import pytest
 from deid_helpers import found, typed
 
-from clinical.deid import get_deidentifier
 from clinical.deid.recognizers import ClinicalPhoneRecognizer
-
-
-@pytest.fixture(scope="module")
-def deid():
-    return get_deidentifier()
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,7 @@ from __future__ import annotations
 import pytest
 from deid_helpers import found
 
-from clinical.deid import get_deidentifier
 from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognizer
-
-
-@pytest.fixture(scope="module")
-def deid():
-    return get_deidentifier()
 
 
 @pytest.mark.parametrize(

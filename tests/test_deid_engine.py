@@ -8,8 +8,9 @@ import re
 from dataclasses import fields
 
 import pytest
+from deid_helpers import typed
 
-from clinical.deid import PLACEHOLDERS, Deidentifier, DeidPolicy, PhiSpan, get_deidentifier, merge_spans
+from clinical.deid import PLACEHOLDERS, DeidPolicy, PhiSpan, get_deidentifier, merge_spans
 
 # Gold types of presidio-research's synthetic set that Safe Harbor asks for and the policy covers.
 SYNTH_TYPES = {
@@ -30,15 +31,6 @@ _DAY_LEVEL_DATE = re.compile(r"\d+\s*[/.-]\s*\d+|[A-Za-z]{3,}\.?\s+\d|\d\s+[A-Za
 SYNTH_RECALL_FLOOR = 0.85  # token recall, measured 0.87 on development and held-out templates (en_core_web_sm 3.8.0)
 SYNTH_PRECISION_FLOOR = 0.9  # measured 0.93 (development), 0.98 (held out)
 SYNTH_PATTERN_TYPES_FLOOR = 0.99  # email, SSN, IP, URL, account (card, IBAN), day-level dates: measured 0.99-1.0
-
-
-@pytest.fixture(scope="session")
-def deid() -> Deidentifier:
-    return get_deidentifier()
-
-
-def typed(text: str, spans: list[PhiSpan]) -> list[tuple[str, str]]:
-    return [(text[s.start : s.end], s.type) for s in spans]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from deid_helpers import found, leaked, typed
 
-from clinical.deid import get_deidentifier
 from clinical.deid.engine import RESTRICTED_ZIP3, PhiSpan, extend_addresses
 from clinical.deid.recognizers import (
     FacilityLocationRecognizer,
@@ -15,11 +14,6 @@ from clinical.deid.recognizers import (
     StreetAddressRecognizer,
     ZipCodeRecognizer,
 )
-
-
-@pytest.fixture(scope="module")
-def deid():
-    return get_deidentifier()
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from deid_helpers import found, typed
 
-from clinical.deid import get_deidentifier
 from clinical.deid.recognizers import (
     AccountNumberRecognizer,
     DeviceIdRecognizer,
@@ -17,11 +16,6 @@ from clinical.deid.recognizers import (
     UniqueIdRecognizer,
     VehicleIdRecognizer,
 )
-
-
-@pytest.fixture(scope="module")
-def deid():
-    return get_deidentifier()
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from deid_helpers import found, leaked, typed
 
-from clinical.deid import get_deidentifier
 from clinical.deid.lexicons import clinical_vocabulary, person_names
 from clinical.deid.recognizers import (
     LabelledNameRecognizer,
@@ -14,11 +13,6 @@ from clinical.deid.recognizers import (
     is_clinical_phrase,
     is_clinical_term,
 )
-
-
-@pytest.fixture(scope="module")
-def deid():
-    return get_deidentifier()
 
 
 @pytest.mark.parametrize(
