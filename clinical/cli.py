@@ -153,7 +153,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
     batch = read_input(args.batch, None)
     if not reference.records or not batch.records:
         raise UsageError("both --reference and --batch need at least one valid line")
-    profile = drift.build_profile([t for _i, t in _texts(reference)])
+    # The reference profile is cached by the content hash of the reference texts (and the drift code):
+    # comparing many batches with one reference builds its profile once. Same profile either way.
+    cache_dir = None if args.no_cache else (args.cache_dir or drift.default_cache_dir())
+    profile, _cached = drift.cached_profile([t for _i, t in _texts(reference)], cache_dir)
     report = drift.compare(profile, [t for _i, t in _texts(batch)], drift.DriftConfig())
     print(json.dumps(report.as_dict(), sort_keys=True))
     return 1 if reference.rejected or batch.rejected else 0
@@ -432,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare = drift_sub.add_parser("compare")
     compare.add_argument("--reference", required=True)
     compare.add_argument("--batch", required=True)
+    compare.add_argument(
+        "--cache-dir",
+        help="cache of reference profiles, keyed by the reference texts' content hash "
+        "(default: CLINICAL_DRIFT_CACHE_DIR, else $CLINICAL_HOME/cache/drift)",
+    )
+    compare.add_argument("--no-cache", action="store_true", help="build the reference profile, read and write no cache")
     compare.set_defaults(func=cmd_drift)
 
     lin = sub.add_parser("lineage", help="trace artifacts to their sources, or sources to their models")

