@@ -22,6 +22,9 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("call me on 01.84.17.61.18?", ["01.84.17.61.18"]),
         ("+46 (0)8 928 571 38 fax", ["+46 (0)8 928 571 38"]),
         ("Pager: 4471 2290", ["4471 2290"]),
+        ("Can someone call me on 450 0840? Thanks", ["450 0840"]),
+        ("call wife at 9472 7916 with updates", ["9472 7916"]),
+        ("They're not answering at 99 668472", ["99 668472"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):
@@ -35,6 +38,8 @@ def test_phone_recognizer_finds(text, expected):
         "SSN 432-56-7891",
         "Strength 5 5 5 5 in all four limbs",
         "platelets 150,000/uL and WBC 12.5",
+        "called at 1430, paged 2/12 re: K 3.2",
+        "call if SBP < 90 or HR > 120, reach 1000 ml goal",
     ],
 )
 def test_phone_recognizer_keeps_clinical_numbers(text):

@@ -11,6 +11,7 @@ import pytest
 from deid_helpers import typed
 
 from clinical.deid import PLACEHOLDERS, DeidPolicy, PhiSpan, get_deidentifier, merge_spans
+from clinical.deid.engine import POLICY_VERSIONS
 
 # Gold types of presidio-research's synthetic set that Safe Harbor asks for and the policy covers.
 SYNTH_TYPES = {
@@ -148,7 +149,7 @@ def test_policy_fingerprint_is_a_stable_content_hash():
     assert len(policy.fingerprint()) == 64
     assert policy.fingerprint() != DeidPolicy(score_threshold=0.5).fingerprint()
     assert json.loads(json.dumps(policy.as_dict()))["name"] == "safe_harbor"
-    assert policy.as_dict()["version"] == "0.4.0"
+    assert policy.as_dict()["version"] == POLICY_VERSIONS["safe_harbor"] == "0.5.0"
 
 
 def test_get_deidentifier_is_cached_per_policy(deid):

@@ -11,6 +11,7 @@ from clinical.deid.engine import RESTRICTED_ZIP3, PhiSpan, extend_addresses
 from clinical.deid.recognizers import (
     FacilityLocationRecognizer,
     LabelledAddressRecognizer,
+    PlacePostcodeRecognizer,
     StreetAddressRecognizer,
     ZipCodeRecognizer,
 )
@@ -30,7 +31,7 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "6750 Koskikatu 25 Apt. 864", ["6750 Koskikatu 25 Apt. 864"]),
         (StreetAddressRecognizer, "PSC 6293, Box 8158\nAPO AP 04336", ["PSC 6293, Box 8158\nAPO AP 04336"]),
         (StreetAddressRecognizer, "USS Mahler\nFPO AA 70489", ["USS Mahler\nFPO AA 70489"]),
-        (StreetAddressRecognizer, "at the corner of Main and Elm Street", ["Main and Elm Street"]),
+        (StreetAddressRecognizer, "at the corner of Main and Elm Street", ["the corner of Main and Elm Street"]),
         (StreetAddressRecognizer, "He lives on Villacher Strasse 89 now", ["Villacher Strasse 89"]),
         (
             LabelledAddressRecognizer,
@@ -48,6 +49,13 @@ from clinical.deid.recognizers import (
         (ZipCodeRecognizer, "ZIP: 60614", ["60614"]),
         (ZipCodeRecognizer, "zip code 94110", ["94110"]),
         (ZipCodeRecognizer, "West Megan, VI 00803", ["00803"]),
+        (StreetAddressRecognizer, "808 Kálmán Imre u. 12.", ["808 Kálmán Imre u. 12."]),
+        (StreetAddressRecognizer, "It's in 0269 Stensås terrasse 38", ["0269 Stensås terrasse 38"]),
+        (StreetAddressRecognizer, "sent to 3911 fourth avenue suite 112", ["3911 fourth avenue suite 112"]),
+        (StreetAddressRecognizer, "uscgc aslakhanov\nfpo ae 44941?", ["uscgc aslakhanov\nfpo ae 44941"]),
+        (PlacePostcodeRecognizer, "office in ARENDAL 4844 in", ["ARENDAL", "4844"]),
+        (PlacePostcodeRecognizer, "support us in Costamezzana 43015 now", ["Costamezzana", "43015"]),
+        (PlacePostcodeRecognizer, "Quinta de São Tiago 3610-114", ["Quinta de São Tiago", "3610-114"]),
     ],
 )
 def test_recognizer_finds_places(recognizer_cls, text, expected):
@@ -67,6 +75,9 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (FacilityLocationRecognizer, "referred to the Heart Failure Clinic"),
         (FacilityLocationRecognizer, "Ventricular Septum, LA dilated"),
         (ZipCodeRecognizer, "platelets 15000 today"),
+        (PlacePostcodeRecognizer, "moved to Room 4844; Vanco 1000 q12h; Levophed 2000 units"),
+        (PlacePostcodeRecognizer, "Zosyn 4500 mg IV; TSICU 1200 handoff"),
+        (StreetAddressRecognizer, "gave 2 units of prbc this am"),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):
@@ -84,6 +95,9 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
             ["Wagner Rehabilitation Center", "308 Dennis Garden Suite 558", "East Melissaberg", "96940"],
         ),
         ("Name: X\n1737 Cheriton Dr\n Apt. 724\n Hibberdene\n South Africa 68793", ["1737 Cheriton Dr", "Hibberdene"]),
+        ("The letter arrived at 760 Passauer Strasse 33, Cite Guedouala, Tunisia last night.", ["Cite Guedouala"]),
+        ("at 9554 62 Rue Gafsa Apt. 981\nToronto", ["9554 62 Rue Gafsa Apt. 981", "Toronto"]),
+        ("It is at 9721 Dalmatinova 43 Apt. 678 Velenje nan", ["9721 Dalmatinova 43 Apt. 678 Velenje"]),
     ],
 )
 def test_engine_redacts_address_blocks(deid, text, phi):

@@ -8,8 +8,10 @@ from deid_helpers import found, leaked, typed
 
 from clinical.deid.lexicons import clinical_vocabulary, person_names
 from clinical.deid.recognizers import (
+    ContextNameRecognizer,
     LabelledNameRecognizer,
     NameLexiconRecognizer,
+    NameShapeRecognizer,
     is_clinical_phrase,
     is_clinical_term,
 )
@@ -38,6 +40,14 @@ from clinical.deid.recognizers import (
         (NameLexiconRecognizer, "SMITH, JOHN admitted overnight", ["SMITH", "JOHN"]),
         (NameLexiconRecognizer, "they had 3: silvana, adam and caleb.", ["silvana", "adam", "caleb"]),
         (NameLexiconRecognizer, "Juliusz A Kwiatkowski lives here", ["Juliusz A Kwiatkowski"]),
+        (NameLexiconRecognizer, "songwriter Zoe Young employs", ["Zoe Young"]),
+        (LabelledNameRecognizer, "Hello, this is Dr. Kyle Kuefer", ["Kyle Kuefer"]),
+        (LabelledNameRecognizer, "dtr Henrike at bedside", ["Henrike"]),
+        (ContextNameRecognizer, "Spoke with Anneliese re: plan, paged Okonkwo.", ["Anneliese", "Okonkwo"]),
+        (ContextNameRecognizer, "per Ortiz, hold heparin; accompanied by Lee Ann", ["Ortiz", "Lee Ann"]),
+        (ContextNameRecognizer, "notified dr ramos of SBP 80s", ["ramos"]),
+        (NameShapeRecognizer, "Tomomi Nishiyama was admitted", ["Tomomi", "Nishiyama"]),
+        (NameShapeRecognizer, "visited by Gelencsér and Wisława", ["Gelencsér", "Wisława"]),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):
@@ -56,6 +66,15 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
         (NameLexiconRecognizer, "Metformin 500 mg PO BID, Lasix 40 mg IV PRN."),
         (NameLexiconRecognizer, "Smith fracture of the left radius."),
         (NameLexiconRecognizer, "the patient will grant consent; Grant was not discussed"),
+        (LabelledNameRecognizer, "Please call me when you're here."),
+        (ContextNameRecognizer, "called Pharmacy, per Protocol, updated Family, paged Covering team"),
+        (ContextNameRecognizer, "due to DIC, spoke with ICU"),
+        (ContextNameRecognizer, "dr aware of BP"),
+        (NameShapeRecognizer, "Neuro: A&Ox3. Resp: coarse. Lytes repleted. Vanco trough due. Levo 0.05."),
+        (NameShapeRecognizer, "Foley draining. Tmax 38.1. Dobhoff in place; Apgar 9."),
+        (NameShapeRecognizer, "Discipline and Tales; Although Histopathologic findings; Transesophageal echo"),
+        (NameShapeRecognizer, "Zosyn 4.5 g IV q8h; Concerta 54 mg"),
+        (NameShapeRecognizer, "Kleist was seen; kleist criteria"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):
@@ -76,6 +95,8 @@ def test_recognizer_keeps_clinical_words(recognizer_cls, text):
         ("-- K. Okafor, NP", ["K. Okafor"]),
         ("Call from pt's brother, Betty Monroe, about discharge.", ["Betty Monroe"]),
         ("Pt is a 92 y/o F; daughter (Ann Ng) called.", ["Ann Ng"]),
+        ("Spoke w/ son Teodor via phone; Dr. Okonkwo aware.", ["Teodor", "Okonkwo"]),
+        ("Szabina J Gelencsér and Maika van de Noort visited", ["Szabina J Gelencsér", "Maika van de Noort"]),
     ],
 )
 def test_engine_redacts_names(deid, text, names):

@@ -24,7 +24,12 @@ import spacy  # noqa: E402
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
 
-from clinical.deid.recognizers import RECOGNIZERS_VERSION, build_recognizers, is_clinical_term  # noqa: E402
+from clinical.deid.recognizers import (  # noqa: E402
+    FAKER_COUNTRIES,
+    RECOGNIZERS_VERSION,
+    build_recognizers,
+    is_clinical_term,
+)
 from clinical.deid.surrogate import DEV_SURROGATE_SECRET, SURROGATE_VERSION, SurrogateGenerator  # noqa: E402
 from clinical.ids import content_hash  # noqa: E402
 
@@ -94,7 +99,7 @@ _WINDOW_CHARS = 100_000
 _WINDOW_OVERLAP = 200
 
 
-POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.4.0", "surrogate": f"0.1.0+{SURROGATE_VERSION}"}
+POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.5.0", "surrogate": f"0.1.0+{SURROGATE_VERSION}"}
 """The output policies and their current versions (what `DeidPolicy.for_name` builds)."""
 
 
@@ -115,7 +120,7 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.4.0"
+    version: str = "0.5.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"
@@ -286,6 +291,30 @@ def propagate_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     return merge_spans([*spans, *extra])
 
 
+# Between two parts of one name: a middle initial, a nobiliary particle ("Szabina J Gelencsér",
+# "Willemine ten Pas", "Maika van de Noort").
+_NAME_GAP = re.compile(
+    r"[ ]+(?:\p{Lu}\.?|(?:van|von|de|der|den|ten|ter|da|di|del|della|du|la|le|bin|ibn|al|el|dos|das|do)"
+    r"(?:[ ](?:de|der|den|la|le))?)[ ]+"
+)
+
+
+def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Merge two PERSON spans separated only by a middle initial or a name particle into one.
+
+    :param text: the note.
+    :param spans: detected spans (merged, sorted).
+    """
+    out: list[PhiSpan] = []
+    for span in spans:
+        last = out[-1] if out else None
+        if last is not None and last.type == span.type == "PERSON" and _NAME_GAP.fullmatch(text, last.end, span.start):
+            out[-1] = PhiSpan(last.start, span.end, "PERSON", max(last.score, span.score))
+        else:
+            out.append(span)
+    return out
+
+
 # What may follow a street line inside one address block: a unit, a state or province code, a postcode,
 # a country or city name. Capitalised words only after a comma or a line break ("12 Main St, Boston"),
 # codes and postcodes also after a space ("Boston MA 02115").
@@ -303,6 +332,21 @@ _ADDRESS_TAIL_BREAK = re.compile(
     flags=re.MULTILINE,
 )
 _ADDRESS_TAIL_MAX = 8
+_COUNTRY = (
+    r"(?:"
+    + "|".join(re.escape(c) for c in sorted(FAKER_COUNTRIES, key=len, reverse=True) if "(" not in c)
+    + r"|nan)(?:[ ]\(\p{L}+\))?"
+)
+# A country, or "nan" (an empty field some address formatters write), after a space or a comma, whatever
+# follows ("... Apt. 819 Rzeszów Poland. It serves"); city words before a country, a postcode or the end
+# of the line.
+_ADDRESS_TAIL_COUNTRY = re.compile(rf"[ \t]*,?[ \t]*(?i:{_COUNTRY})(?![\p{{L}}\d])")
+_ADDRESS_TAIL_CITY = re.compile(
+    rf"[ \t]+{_ADDRESS_PLACE}(?=[ \t]*,?[ \t]*(?i:{_COUNTRY})(?![\p{{L}}])|[ \t]+\d{{3,6}}(?![\d.,/])|[.;]?[ \t]*$)",
+    flags=re.MULTILINE,
+)
+# A house number written before the street's own number ("9554 62 Rue Gafsa"), "the corner of".
+_ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6}[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
 
 
 def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -326,11 +370,19 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         )
         end = span.end
         for _ in range(_ADDRESS_TAIL_MAX):
-            tail = _ADDRESS_TAIL_BREAK.match(text, end, limit) or _ADDRESS_TAIL_SPACE.match(text, end, limit)
+            tail = (
+                _ADDRESS_TAIL_BREAK.match(text, end, limit)
+                or _ADDRESS_TAIL_COUNTRY.match(text, end, limit)
+                or _ADDRESS_TAIL_SPACE.match(text, end, limit)
+                or _ADDRESS_TAIL_CITY.match(text, end, limit)
+            )
             if tail is None or is_clinical_term(tail.group(0)):
                 break
             end = tail.end()
-        out.append(PhiSpan(span.start, end, span.type, span.score))
+        floor = out[-1].end if out else 0
+        head = _ADDRESS_HEAD.search(text, max(floor, span.start - 40), span.start)
+        start = head.start() if head else span.start
+        out.append(PhiSpan(start, end, span.type, span.score))
     return merge_spans(out)
 
 
@@ -454,7 +506,7 @@ class Deidentifier:
         spans = merge_spans(_one_line(text, r) for r in results if r.end > r.start)
         if "STREET_ADDRESS" in self._entities:
             spans = extend_addresses(text, spans)
-        return propagate_names(text, spans) if "PERSON" in self._entities else spans
+        return join_name_parts(text, propagate_names(text, spans)) if "PERSON" in self._entities else spans
 
     def _detect_long(self, text: str) -> list[PhiSpan]:
         # spaCy refuses texts over nlp.max_length; overlapping windows keep spans cut by a boundary.

@@ -136,3 +136,65 @@ def person_names() -> frozenset[str]:
     excluded = clinical_vocabulary() | FUNCTION_WORDS | places | {w.lower() for w in COMMON_WORDS}
     names = {w.lower() for n in first | last for w in _WORD.findall(n)}
     return frozenset(n for n in names if len(n) > 2 and n not in excluded)
+
+
+_ENGLISH_EXTRA = frozenset(
+    """
+    i me my we us our you your he him his she her it its they them their this that these those who whom whose
+    what which there here where when why how not no yes ok okay mr mrs ms dr st jr sr pt pts re vs etc
+    """.split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Lower-case English words: the WordNet lemma index (nouns, verbs, adjectives, adverbs; ~83,000)
+    that the installed spaCy pipeline ships for its lemmatizer, plus FUNCTION_WORDS. Used to tell a
+    capitalised word that is an ordinary word ("Discipline", "Tales") from one that is not ("Nishiyama").
+    Never downloads anything."""
+    from spacy.lookups import Lookups
+
+    from clinical.deid.engine import resolve_spacy_model
+
+    spec = importlib.util.find_spec(resolve_spacy_model("auto"))
+    root = Path(next(iter(spec.submodule_search_locations)))
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words: set[str] = set(FUNCTION_WORDS | _ENGLISH_EXTRA | {w.lower() for w in STOP_WORDS})
+    for lookups_dir in root.glob("*/lemmatizer/lookups"):
+        lookups = Lookups().from_disk(lookups_dir)
+        if "lemma_index" in lookups.tables:
+            for pos_words in lookups.get_table("lemma_index").values():
+                words.update(w.lower() for w in pos_words if "_" not in w)
+        if "lemma_exc" in lookups.tables:
+            for forms in lookups.get_table("lemma_exc").values():
+                words.update(w.lower() for w in forms if "_" not in w)
+    return frozenset(words)
+
+
+_INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("ly", ""))
+
+
+def is_english_word(word: str) -> bool:
+    """True when `word` (any case) or a regular inflection of it ("tales" -> "tale") is an English word.
+
+    :param word: one word.
+    """
+    words = english_words()
+    lower = word.lower().strip("'’")
+    if lower.endswith(("'s", "’s")):
+        lower = lower[:-2]
+    if lower in words:
+        return True
+    return any(
+        lower.endswith(suffix) and len(lower) - len(suffix) >= 3 and lower[: len(lower) - len(suffix)] + stem in words
+        for suffix, stem in _INFLECTIONS
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def faker_last_names() -> frozenset[str]:
+    """Lower-case last names of every Faker locale, common words included ("young", "hill", "brown"):
+    a word of this list right after a first name is a surname there ("Zoe Young")."""
+    _, last = _faker_locale_names()
+    return frozenset(w.lower() for n in last for w in _WORD.findall(n) if len(w) > 1)

@@ -32,7 +32,7 @@ from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     UsSsnRecognizer,
 )
 
-RECOGNIZERS_VERSION = "0.3.0"
+RECOGNIZERS_VERSION = "0.4.0"
 """Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
 
 FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
@@ -50,6 +50,21 @@ _YEAR = r"(?:(?:1[89]|20)\d{2})"
 _TIME = r"(?:(?:T|,?\s+(?:at\s+)?)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?m\.?)?)?"
 # A number right after a month name is a dose, not a day, when a unit follows ("may 5 mg").
 _NOT_UNIT = r"(?!\s*(?:mg|mcg|g|ml|units?|iu|%|mmol|meq)\b)"
+# Words before and after an m/d ("7/10") that make it a score, a fraction or a setting, not a date.
+_NOT_DATE_BEFORE = (
+    r"pain|strength|power|motor|score|scale|gcs|grade|grades|rated?|rates|murmur|edema|oedema|pulses?|reflexes"
+    r"|ratio|peep|ps|psv|cpap|bipap|ac|simv|imv|prvc|vent|settings?|fio2|i:e|ie|mmhg|bp|sbp|abp|nbp|map|cvp"
+    r"|pap|pas|tv|vt|rr|hr|o2|sats?|spo2|x|qty|dose|doses|tabs?|takes?|mallampati|apgar|braden|morse|rass"
+    r"|cam|nihss|mrc|sofa|apache|ciwa|cows|gravida|g|para|p|level|levels|up|down|leads?|approx|about|parts?"
+    r"|fractions?|ett|size|french|fr|gauge|ga|scored|measur(?:ed|es)|vision|acuity|tonsils?|stage|class"
+)
+_NOT_DATE_AFTER = (
+    r"ns|nss|normal|strength|power|tabs?|tablets?|pills?|caps?|of|pain|cm|mm|in|inch(?:es)?|ft|feet|liters?|l|ml"
+    r"|cups?|cans?|bottles?|doses?|units?|mg|mcg|scale|score|grade|murmur|edema|pulses?|reflexes|positive|neg"
+    r"|negative|systolic|diastolic|ratio|breaths?|beats?|bpm|sec|min|hrs?|hours?|days?|weeks?|months?|years?"
+    r"|times|x|dose|strength|lumen|ways?|split|mallampati|bilat|bilaterally|extremities|limbs|vision|stage"
+    r"|lobes?|fields?|quadrants?|ekg|leads?|spo2|sats?|fio2|peep|ps|cpap|vent|tv|rr|re|le|od|os|ou"
+)
 # Trailing identifier characters for labelled ids: at least one digit somewhere in the value.
 _ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}\b"
 # The label must end at a word boundary ("plate" is not "platelet").
@@ -198,7 +213,15 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             rf"(?:[ ]\([A-Z]+\))?[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
             0.6,
         ),
-        Pattern("date (m/d)", rf"(?<![\d/.,])\b{_MONTH_NUM}/{_DAY}\b(?![\d/%])", 0.2),
+        # A bare m/d counts unless the words around make it a fraction, a score or a setting ("pain 7/10",
+        # "4/5 strength", "PS 10/5", "1/2 NS", "+2/4 edema").
+        Pattern(
+            "date (m/d)",
+            rf"(?<![\d/.,:+±~x-])(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
+            r"(?<!\b(?:acuit(?:y|ies)|snellen|vision|visual)\b[^\n.]{0,60})"
+            rf"\b{_MONTH_NUM}/{_DAY}\b(?![\d/%]|[ \t]*(?:{_NOT_DATE_AFTER})\b|[.,]\d)",
+            0.5,
+        ),
         Pattern(
             "date (m/d before a time)",
             rf"(?<![\d/.,])\b{_MONTH_NUM}/{_DAY}"
@@ -303,6 +326,16 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern("phone (two groups)", r"(?<![\w.+/-])\d{2,4}[ ]\d{4,6}(?![\w./-])", 0.15),
         Pattern("phone (10 digits)", r"(?<![\w.-])\d{10}(?![\w.-])", 0.3),
+        # "call", "reach" are spaCy stop words, so presidio's context enhancer never sees them: the cue
+        # is part of the pattern. Any digit grouping of 6-15 digits within a few words after it.
+        Pattern(
+            "phone (after a call cue)",
+            r"(?<=\b(?i:call(?:ed|ing|s)?|reach(?:ed)?|text(?:ed)?|ring|dial(?:ed)?|page[dr]?|beeper|contact(?:ed)?"
+            r"|answering|registered|number|#)\b[^\n\d]{0,25})"
+            r"(?<![\w.+/-])\+?\(?\d[\d() .-]{5,17}\d"
+            r"(?![\w/]|[.,-]\d|\s*(?i:mg|mcg|ml|units?|%|am|pm|hrs?|min|times)\b)",
+            0.6,
+        ),
     ]
     CONTEXT = [
         "phone",
@@ -319,6 +352,10 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         "reach",
         "text",
         "answering",
+        "answer",
+        "register",
+        "dial",
+        "page",
         "registered",
         "office",
     ]
@@ -346,6 +383,59 @@ class ZipCodeRecognizer(ClinicalPatternRecognizer):
     CONTEXT = ["zip", "postal"]
 
 
+class PlacePostcodeRecognizer(EntityRecognizer):
+    """Non-US postcodes written after their town ("ARENDAL 4844", "Costamezzana 43015", "Quinta de São
+    Tiago 3610-114", "ÖVERTURINGEN 840 24", "Mill Village B0J 2H0"): a postcode shape right after a
+    place-shaped word that is no English and no clinical word (`is_unknown_proper_word`; upper-case
+    words of five letters or more count too). The postcode is a ZIP_CODE, the town a LOCATION.
+    "Room 4844", "Vanco 1000" stay: "Room" is English, "Vanco" clinical.
+
+    :param supported_language: language code of the notes.
+    """
+
+    ENTITIES = ["ZIP_CODE", "LOCATION"]
+    _PLACE = (
+        r"(?P<place>\p{Lu}[\p{L}'’.\-]+"
+        r"(?:[ ](?:\p{Lu}[\p{L}'’.\-]*|de|da|do|dos|del|la|le|nad|pod|an|am|im|sur|upon))*)"
+    )
+    _CODE = (
+        r"(?P<code>\d{4,5}(?:-\d{3,4})?|\d{3}[ ]\d{2}|\d{2}-\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
+        r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})"
+    )
+    _PATTERN = re.compile(
+        rf"(?<![\p{{L}}\d])(?:{_PLACE})[ ]{{1,2}}(?:K[ ])?{_CODE}"
+        r"(?![\p{L}\d/]|[.,:]\d|\s*(?i:mg|mcg|g|ml|units?|iu|%|mmol|meq|kg|cm|mm|am|pm|hrs?|h|min|x)\b)"
+    )
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=list(self.ENTITIES),
+            name=type(self).__name__,
+            supported_language=supported_language,
+            version=RECOGNIZERS_VERSION,
+        )
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """ZIP_CODE and LOCATION results for postcodes after a town-shaped word (offsets only)."""
+        from clinical.deid.lexicons import is_english_word
+
+        results = []
+        for m in self._PATTERN.finditer(text):
+            words = re.findall(r"\p{L}[\p{L}'’\-]*", m.group("place"))
+            last = words[-1] if words else ""
+            caps = last.isupper() and len(last) >= 5 and not is_clinical_term(last) and not is_english_word(last)
+            if not (caps or is_unknown_proper_word(last.title() if last.isupper() else last)):
+                continue
+            if "ZIP_CODE" in entities:
+                results.append(RecognizerResult("ZIP_CODE", m.start("code"), m.end("code"), 0.6))
+            if "LOCATION" in entities:
+                results.append(RecognizerResult("LOCATION", m.start("place"), m.end("place"), 0.5))
+        return results
+
+
 class StreetAddressRecognizer(ClinicalPatternRecognizer):
     """Street addresses: house number + capitalised street name + suffix (St, Ave, Road, Blvd ...),
     optionally with an apartment or suite; units and post-office boxes on their own."""
@@ -368,11 +458,24 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "address (European: street word + number)",
-            r"\b(?:(?:Rue|Rua|Calle|Via|Viale|Avenida|Av\.|Praça|Piazza|Camino|Carrer|Ulica|ul\.)\s+"
-            r"(?:(?:de|do|da|dos|das|del|della|des|du|la|le)\s+)*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}"
-            r"|[A-Z][\w-]*(?i:straße|strasse|weg|gasse|platz|allee|gatan|vägen|väg|gata|vej|gade|veien|vegen"
-            r"|katu|tie|kuja|laan|straat|plein|utca|tér|út))\s*,?\s*\d{1,5}[a-zA-Z]?\b",
+            r"(?:\b\d{1,6}[ ]+)?\b(?:(?i:rue|rua|rúa|calle|via|viale|vicolo|avenida|avda\.|av\.|avenue|praça|piazza"
+            r"|largo|camino|carrer|ulica|ul\.|paseo|passeig|rambla|travessa|chemin|boulevard|bd\.|quai|allée|strada|trg"
+            r"|odos|οδός|λεωφόρος|λ\.)\s+"
+            r"(?:(?i:de|do|da|dos|das|del|della|delle|dei|degli|des|du|la|le|les|d'|l'|z|na|pod|nad)\s*)*"
+            r"\p{L}[\p{L}'’.-]*(?:\s+(?:\p{L}[\p{L}'’.-]*)){0,3}?"
+            r"|\p{L}[\p{L}-]*(?i:straße|strasse|weg|gasse|platz|allee|gatan|vägen|väg|gata|vej|gade|veien|vegen|vei"
+            r"|katu|tie|kuja|polku|laan|straat|plein|utca|vegur|stræde|stien|bakken|lane|street|road|avenue)"
+            r"|\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*){0,2}\s+(?i:tér|út|u\.|utca|tee|põik|terrasse|rkp\.|körút|sor"
+            r"|sétány|náměstí|nám\.|ulice|trg|cesta|ulica|gatve|iela|prospekt|pr\.|str\.|st\.))"
+            r"\s*,?\s*\d{1,5}[a-zA-Z]?\b\.?",
             0.7,
+        ),
+        Pattern(
+            "address (number, any-case words, street word)",
+            r"(?<![\d.,/:])\b\d{1,6}[ ]+(?:\d{1,6}[ ]+)?(?:\p{L}[\p{L}'’.-]*[ ]+){1,3}"
+            r"(?i:street|avenue|road|drive|lane|boulevard|court|place|terrace|way|circle|parkway|highway|square)\b"
+            r"(?=[ ,]+(?i:apt|apartment|suite|unit|#)|[ \t]*(?:,|\n|$))",
+            0.6,
         ),
         Pattern(
             "address (number, words, number)",
@@ -383,7 +486,8 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "address (street corner)",
-            r"(?<=\b(?i:corner[ ]of)[ ]+)[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}[ ]+(?:and|&)[ ]+"
+            r"(?:\b(?i:the[ ]+))?\b(?i:corner[ ]of)[ ]+[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}"
+            r"[ ]+(?:and|&)[ ]+"
             r"[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}",
             0.7,
         ),
@@ -402,8 +506,8 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "address (military)",
-            r"\b(?:(?:PSC|CMR|Unit)[ ]\d{3,5},?[ ]Box[ ]\d{3,5}|USS[ ]\p{Lu}[\p{L}'’-]+)"
-            r"\s*,?\s*(?:APO|FPO|DPO)[ ]A[AEP][ ]\d{5}\b",
+            r"\b(?i:(?:PSC|CMR|Unit)[ ]\d{3,5},?[ ]Box[ ]\d{3,5}|US[A-Z]{1,3}[ ]\p{L}[\p{L}'’-]+)"
+            r"\s*,?\s*(?i:APO|FPO|DPO)[ ](?i:A[AEP])[ ]\d{5}\b",
             0.85,
         ),
         Pattern("address (unit)", r"\b(?:Apt|Apartment|Suite|Ste)\.?\s*#?\d+[A-Za-z]?\b", 0.6),
@@ -429,7 +533,10 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ]\p{{Lu}}\.?(?![\p{{L}}']))?(?:[ ]{_NAME_WORD}){{0,2}}"
     # Any-case words after "my name is" / "named" (chat-like and dictated text drops capitals).
-    _ANY_WORD = r"(?!(?i:is|was|and|the|a|an|to|in|on|at|of|for|from|with|who|he|she|but|has|had)\b)\p{L}[\p{L}'’\-]+"
+    _ANY_WORD = (
+        r"(?!(?i:is|was|and|the|a|an|to|in|on|at|of|for|from|with|who|he|she|but|has|had|when|if|back|you|your"
+        r"|me|this|that|it|please|asap|now|later|again|tomorrow|today|here|there)\b)\p{L}[\p{L}'’\-]+(?![\p{L}'’\-])"
+    )
     _CREDENTIALS = (
         r"(?:MD|M\.D\.|DO|RN|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
         r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN)"
@@ -438,7 +545,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"(?i:wife|husband|spouse|partner|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt"
         r"|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|neighbou?r|caregiver|guardian"
         r"|fianc[eé]e?|boyfriend|girlfriend|stepson|stepdaughter|son-in-law|daughter-in-law|sister-in-law"
-        r"|brother-in-law)"
+        r"|brother-in-law|dtr|dau|hcp|proxy|poa|nok|significant[ ]other|s\.?o\.|gf|bf|grandchild|granddau"
+        r"|stepmother|stepfather|roommate|landlord|pastor|chaplain|priest|rabbi|interpreter|translator|visitor)"
     )
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
@@ -492,6 +600,168 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         """A "name" made only of clinical or function words ("Mother: Breast cancer") is no name."""
         return is_clinical_phrase(pattern_text)
+
+
+class ContextNameRecognizer(ClinicalPatternRecognizer):
+    """Names after what notes do with people: "spoke with Anna", "paged Kowalski", "per Ortiz",
+    "updated Jamie", "notified dr ramos", "accompanied by Lee Ann". Weaker cues than a field label or a
+    title, so a candidate made only of ordinary English, clinical or function words ("called
+    Pharmacy", "per Protocol") is dropped unless the name gazetteer lists one of its words."""
+
+    ENTITY = "PERSON"
+    FLAGS = CASE_SENSITIVE
+    _NAME = LabelledNameRecognizer._NAME
+    _ANY_WORD = LabelledNameRecognizer._ANY_WORD
+    _CUE = (
+        r"(?i:(?:spoke|spoken|talked|talking|met|meeting|discussed|d/w|conversation|call|phone[ ]call|conference"
+        r"|consulted|checked|agreed|reviewed)[ ](?:with|w/|to)|(?:w/|with)[ ](?:dr\.?[ ])?(?=\p{Lu})"
+        r"|called|paged|notified|updated|informed|contacted|texted|messaged|emailed|reached|told|asked|aware:?"
+        r"|per|accompanied[ ]by|visited[ ]by|brought[ ]in[ ]by|picked[ ]up[ ]by|relieved[ ]by|covered[ ]by"
+        r"|covering[ ]for|handed[ ]off[ ]to|report[ ]to|endorsed[ ]to|care[ ]of|attn:?|cc:?)"
+    )
+    PATTERNS = [
+        Pattern("name after an action cue", rf"(?<=\b{_CUE}[ ](?:(?i:dr|mr|mrs|ms)\.?[ ])?){_NAME}", 0.5),
+        Pattern(
+            "name after a title without a dot, any case",
+            rf"(?<=\b[Dd]r[ ])(?!(?i:and|or|to|in|on|at|of|for|with|is|was|aware|notified|paged|called|updated"
+            rf"|here|note|order|orders|team|office|said|says|wants|will|would)\b){_ANY_WORD}"
+            rf"(?:[ ]\p{{Lu}}[\p{{L}}'’\-]+)?",
+            0.5,
+        ),
+    ]
+    CONTEXT = ["spoke", "called", "paged", "notified", "updated"]
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """A candidate made only of English, clinical or function words, none of them a listed name, is no
+        name ("called Pharmacy", "per Report", "to Bed")."""
+        from clinical.deid.lexicons import is_english_word, person_names
+
+        words = re.findall(r"\p{L}[\p{L}'’\-]*", pattern_text)
+        if not words or is_clinical_phrase(pattern_text) or all(w.isupper() and len(w) <= 4 for w in words):
+            return True
+        names = person_names()
+        return all(is_english_word(w) and w.lower() not in names for w in words)
+
+
+class NameShapeRecognizer(EntityRecognizer):
+    """Capitalised words that are no English word, no clinical word and no allowed place: in notes such a
+    word is nearly always a name ("Nishiyama", "Gelencsér") or a place smaller than a state. English
+    words come from the WordNet lemma index the spaCy pipeline ships (`lexicons.english_words`); clinical
+    words from `lexicons.clinical_vocabulary()` and CLINICAL_TERMS (nursing shorthand included). A word
+    the note also writes in lower case, an eponym ("Foley catheter") and a word before a dose stay.
+
+    :param supported_language: language code of the notes.
+    """
+
+    ENTITIES = ["PERSON"]
+    _WORD = re.compile(r"(?<![\p{L}\d'’\-])\p{Lu}\p{Ll}[\p{Ll}'’]+(?:-\p{L}[\p{Ll}'’]+)?(?![\p{L}\d])")
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=list(self.ENTITIES),
+            name=type(self).__name__,
+            supported_language=supported_language,
+            version=RECOGNIZERS_VERSION,
+        )
+
+    def load(self) -> None:
+        """Nothing to load up front: the word lists are built on first use (`lexicons`)."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """PERSON results for capitalised words that are neither English nor clinical (offsets only)."""
+        results = []
+        lower_words: set[str] | None = None
+        doc = getattr(nlp_artifacts, "tokens", None)
+        for m in self._WORD.finditer(text):
+            word = m.group(0)
+            if len(word) < 4 or not is_unknown_proper_word(word):
+                continue
+            if doc is not None and not self._proper_noun(doc, m.start(), m.end()):
+                continue
+            if lower_words is None:
+                lower_words = {w for w in re.findall(r"(?<![\p{L}])\p{Ll}[\p{Ll}'’\-]+", text)}
+            following = text[m.end() : m.end() + 80]
+            if word.lower() in lower_words or _EPONYM_FOLLOWERS.match(following) or _DOSE_FOLLOWS.match(following):
+                continue
+            results.append(RecognizerResult("PERSON", m.start(), m.end(), 0.5))
+        return results
+
+    @staticmethod
+    def _proper_noun(doc, start: int, end: int) -> bool:
+        # spaCy's tagger tells "Histopathologic examination" (JJ) and "Although" (IN) from a name (NNP).
+        span = doc.char_span(start, end, alignment_mode="expand")
+        return span is None or any(t.tag_ in ("NNP", "NNPS") or t.ent_type_ in ("PERSON", "GPE") for t in span)
+
+
+_MEDICAL_PREFIXES = (
+    "trans",
+    "endo",
+    "histo",
+    "pharmaco",
+    "intra",
+    "inter",
+    "multi",
+    "immuno",
+    "haemo",
+    "hemo",
+    "micro",
+    "neuro",
+    "cardio",
+    "gastro",
+    "hepato",
+    "nephro",
+    "pneumo",
+    "pulmo",
+    "broncho",
+    "thoraco",
+    "myo",
+    "peri",
+    "para",
+    "post",
+    "pre",
+    "sub",
+    "supra",
+    "hyper",
+    "hypo",
+    "anti",
+    "electro",
+    "echo",
+    "angio",
+    "osteo",
+    "derm",
+    "onco",
+    "cyto",
+    "patho",
+    "radio",
+    "retro",
+    "mini",
+)
+_MEDICAL_ENDINGS = ("ic", "al", "ial", "ous", "gram", "graphy", "type", "oses", "ism", "ive", "ary", "ated", "ation")
+
+
+def is_unknown_proper_word(word: str) -> bool:
+    """True when a capitalised word is no English word, no clinical word, no function or common word,
+    no drug by its suffix and no state or country: the shape of a name or a small place.
+
+    :param word: one word.
+    """
+    from clinical.deid.lexicons import FUNCTION_WORDS, clinical_vocabulary, is_english_word
+    from clinical.deid.residual import COMMON_WORDS
+
+    lower = word.lower()
+    key = lower[:-2] if lower.endswith(("'s", "’s")) else lower
+    parts = key.split("-")
+    vocabulary = clinical_vocabulary()
+    if any(p in vocabulary or p in FUNCTION_WORDS or p in _ALLOWED_PLACES for p in parts):
+        return False
+    if key.endswith(_MEDICAL_SUFFIXES) or (len(key) > 5 and key.endswith(DRUG_SUFFIXES)):
+        return False
+    if word in COMMON_WORDS or is_clinical_term(word):
+        return False
+    # Medical word formation ("Transesophageal", "Immunophenotype", "Petechial") is no name.
+    if len(key) >= 8 and key.startswith(_MEDICAL_PREFIXES) and key.endswith(_MEDICAL_ENDINGS):
+        return False
+    return not any(is_english_word(p) for p in parts)
 
 
 class FacilityLocationRecognizer(ClinicalPatternRecognizer):
@@ -687,6 +957,23 @@ CLINICAL_TERMS: frozenset[str] = frozenset(
     doppler gram echo gait speech renal candida gadolinium salmonella tuberculin staphylococcus streptococcus
     pseudomonas klebsiella clostridium mycobacterium aspergillus escherichia enterococcus
     email e-mail phone telephone tel fax pager cell mobile address name patient date zip member account
+    neuro neuros resp resps cardiac pulm lytes abx vanco vanc levo neo neosynephrine neosynepherine fent dilt
+    tele foley foleys dobhoff picc piccs aline tlc cvl ganz ivf ivfs prbc prbcs ffp kphos naphos abd abdo
+    extrem extrems tmax tmin afeb afebrile bili trop trops gtt gtts tfs tpn ppn ngt ogt ett trach sbt rsbi
+    abg abgs vbg tte tee ptca cabg nstemi stemi cvvh cvvhd cvvhdf crrt kayexalate zosyn cefepime levaquin
+    diflucan colace senna dulcolax miralax protonix fsbs riss ssi guaiac dispo pmh hpi oob hob bsc dnr dni
+    cmo ivpb tyl oxy mso4 precedex nimbex vec perrla perl mae dopplerable dopp palp pleurx hemovac mepilex
+    duoderm allevyn cont contd cont'd con't neb nebs atrovent combivent duoneb xopenex solumedrol medrol
+    repleted replete repletion lopressor toprol hydral ntg pressors pressor levophed vaso dobut dopa milrinone
+    apgar amio lido dig carbo cis lovenox zocor lipitor norvasc coreg integ heme endo psych psychosocial lines
+    drains labs meds
+    vitals resp'y sats satting desat desats desatted sxn sxned sx'd suctioned suctioning hemodynamically
+    hemodyn afib aflutter nsr brady tachy bradycardic tachycardic svt vtach vfib pvcs pacs pvc pac
+    trendelenberg trendelenburg ivab ivp lactated ringers dextrose d5w d5ns d51/2ns ns lr prn's meds' vss
+    rhonchorous rhonchi anasarca mottled mottling cyanotic diaphoretic
+    tolerating tol'd tol'ing titrated titrating weaned weaning extubated intubated reintubated trached peg'd
+    osh micu sicu ccu csru tsicu nicu picu pacu cvicu neuroicu ambu snf ltac ltach vna pcp rns mds cna pct
+    rts slp nsg hospitalist intensivist housestaff
     """.split()
 )
 """Lower-case words that are never a name or place in a note, whatever spaCy says: abbreviations,
@@ -925,7 +1212,7 @@ class NameLexiconRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """PERSON results for the listed names in `text` (offsets only)."""
-        from clinical.deid.lexicons import FUNCTION_WORDS, clinical_vocabulary, person_names
+        from clinical.deid.lexicons import FUNCTION_WORDS, clinical_vocabulary, faker_last_names, person_names
 
         names = person_names()
         # "and"/"or" join names in lists; they are never names themselves.
@@ -958,10 +1245,13 @@ class NameLexiconRecognizer(EntityRecognizer):
                 score = 0.45
             end = m.end()
             tail = self._TAIL.match(text, end)
-            if tail and not is_clinical_phrase(tail.group(0)):
+            if tail:
                 vocabulary = clinical_vocabulary()
                 last = _name_key(tail.group(0).split()[-1])
-                if last not in vocabulary and last not in FUNCTION_WORDS:
+                ordinary = is_clinical_phrase(tail.group(0)) or last in vocabulary or last in FUNCTION_WORDS
+                # A surname of the lists after a first name, even when it is also a word ("Zoe Young").
+                surname = word[0].isupper() and last in faker_last_names() and not is_clinical_term(last)
+                if not ordinary or surname:
                     end = tail.end()
             results.append(RecognizerResult("PERSON", m.start(), end, score))
         return results
@@ -984,6 +1274,7 @@ PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
     ZipCodeRecognizer,
     StreetAddressRecognizer,
     LabelledNameRecognizer,
+    ContextNameRecognizer,
     LabelledAddressRecognizer,
     FacilityLocationRecognizer,
     LabelledIdRecognizer,
@@ -1015,6 +1306,8 @@ def build_recognizers(language: str = "en") -> list[EntityRecognizer]:
     recognizers += [cls(supported_language=language) for cls in PRESIDIO_RECOGNIZERS]
     recognizers.append(ClinicalNerRecognizer(supported_language=language))
     recognizers.append(NameLexiconRecognizer(supported_language=language))
+    recognizers.append(NameShapeRecognizer(supported_language=language))
+    recognizers.append(PlacePostcodeRecognizer(supported_language=language))
     return recognizers
 
 
