@@ -77,7 +77,7 @@ def cmd_deid(args: argparse.Namespace) -> int:
         return cmd_deid_eval(args)
     if not args.output:
         raise UsageError(f"deid {args.action} needs --output")
-    from clinical.deid.engine import DeidPolicy, get_deidentifier
+    from clinical.deid.engine import DeidPolicy, SurrogateSecretMissingError, get_deidentifier
 
     policy = getattr(args, "policy", "safe_harbor")
     try:
@@ -91,7 +91,10 @@ def cmd_deid(args: argparse.Namespace) -> int:
     except RecordFileError as exc:
         raise UsageError(str(exc)) from None
     _report_rejected(args.input, args.output, result)
-    deidentifier = get_deidentifier(deid_policy, secret)
+    try:
+        deidentifier = get_deidentifier(deid_policy, secret)
+    except SurrogateSecretMissingError as exc:
+        raise UsageError(str(exc)) from None
     rows = []
     for _line, record in result.records:
         record_id, text = record["id"], record["text"]

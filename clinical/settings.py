@@ -10,6 +10,7 @@
 | CLINICAL_BASE_MODEL | smollm2-135m-instruct | base model spec or a local HF model directory |
 | CLINICAL_HMAC_SECRET | development default | secret of the keyed patient hashes |
 | CLINICAL_ENV | development | 'production' refuses the development secret |
+| CLINICAL_DEID_SURROGATE_SECRET | unset | secret (16+ characters) the `surrogate` de-id policy needs to run |
 | BENTOML_HOME | $CLINICAL_HOME/bentoml | BentoML model and Bento store |
 | CLINICAL_ALERT_WEBHOOK_URL | unset | Slack-compatible webhook for alerts; else $CLINICAL_HOME/alerts.log |
 | CLINICAL_DRIFT_CONSECUTIVE_BATCHES | 1 | drifted batches in a row before the drift sensor requests retraining |
@@ -60,6 +61,7 @@ class Settings:
     brat_dirs: tuple[str, ...] = field(default_factory=tuple)
     review_dir: Path | None = None
     hmac_secret: str = DEV_HMAC_SECRET
+    deid_surrogate_secret: str | None = None
     environment: str = "development"
     alert_webhook_url: str | None = None
     alerts_log: Path | None = None
@@ -116,6 +118,7 @@ class Settings:
             base_model=env.get("CLINICAL_BASE_MODEL") or "smollm2-135m-instruct",
             brat_dirs=brat_dirs,
             hmac_secret=env.get("CLINICAL_HMAC_SECRET") or DEV_HMAC_SECRET,
+            deid_surrogate_secret=env.get("CLINICAL_DEID_SURROGATE_SECRET") or None,
             environment=env.get("CLINICAL_ENV") or "development",
             alert_webhook_url=env.get("CLINICAL_ALERT_WEBHOOK_URL") or None,
             alerts_log=home / "alerts.log",

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS phi_span_audit (
     note_id VARCHAR NOT NULL, start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL,
     phi_type VARCHAR NOT NULL, score DOUBLE, policy_fingerprint VARCHAR NOT NULL
 );
+-- where each replacement sits in the de-identified text (residual scan skips exactly these; docs/DEID.md)
+ALTER TABLE phi_span_audit ADD COLUMN IF NOT EXISTS output_start INTEGER;
+ALTER TABLE phi_span_audit ADD COLUMN IF NOT EXISTS output_end INTEGER;
 CREATE TABLE IF NOT EXISTS annotations (
     annotation_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, note_id VARCHAR, doc_id VARCHAR,
     patient_key VARCHAR, text VARCHAR, entities JSON NOT NULL, source_files JSON NOT NULL,

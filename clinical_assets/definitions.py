@@ -92,7 +92,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "identity": PatientIdentity(
             hmac_secret=from_env_if_same(settings.hmac_secret, "CLINICAL_HMAC_SECRET"), environment=settings.environment
         ),
-        "deid_policy": DeidPolicyResource(),
+        "deid_policy": DeidPolicyResource(
+            surrogate_secret=from_env_if_same(settings.deid_surrogate_secret, "CLINICAL_DEID_SURROGATE_SECRET")
+        ),
         "base_models": BaseModelRegistry(
             spec=settings.base_model, cache_dir=str(settings.artifacts_dir / "base_models")
         ),

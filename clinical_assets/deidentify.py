@@ -34,9 +34,9 @@ def deidentified_notes(
     [DATE 2019], ...) under "safe_harbor", consistent per-patient surrogates and date shifts under
     "surrogate" (expert determination, not Safe Harbor).
 
-    The span audit keeps offsets, identifier types and scores — never the PHI text, never a surrogate
-    mapping. Each note keeps its note id, patient key and source file/sha256/line, so every later
-    record traces back here.
+    The span audit keeps offsets (in the raw note, and of the replacement in the output text),
+    identifier types and scores — never the PHI text, never a surrogate mapping. Each note keeps its
+    note id, patient key and source file/sha256/line, so every later record traces back here.
     """
     batch = context.partition_key
     with warehouse.connect_restricted(read_only=True) as con:
@@ -56,7 +56,8 @@ def deidentified_notes(
         context.log.info(f"de-identified {len(all_spans)}/{len(raw)} notes")
     notes, spans = [], []
     for row, note_spans in zip(raw, all_spans, strict=True):
-        text = deidentifier.redact(row.pop("text"), note_spans, patient_key=row["patient_key"])
+        note_spans = engine.merge_spans(note_spans)
+        text, inserted = deidentifier.redact_with_offsets(row.pop("text"), note_spans, patient_key=row["patient_key"])
         raw_sha = row.pop("text_sha256")
         notes.append(
             {
@@ -79,8 +80,10 @@ def deidentified_notes(
                 "phi_type": s.type,
                 "score": float(s.score),
                 "policy_fingerprint": fingerprint,
+                "output_start": out_start,
+                "output_end": out_end,
             }
-            for s in note_spans
+            for s, (out_start, out_end) in zip(note_spans, inserted, strict=True)
         ]
     seconds = time.perf_counter() - started
     with warehouse.connect() as con:
@@ -120,9 +123,11 @@ def deidentified_notes(
     description=(
         "A second, independent scan of the batch's de-identified text (regexes for digit runs, phone, "
         "SSN, e-mail, URL, IP, date and age shapes, names after titles and labels, and Faker's name "
-        "lists). Fails while candidate PHI remains, so nothing downstream of the batch materializes "
-        "in the run; the findings go to the residual_phi_findings table, and sft_dataset leaves out "
-        "notes with open findings. Reports note ids, text hashes and identifier types, never text."
+        "lists) that skips exactly the replacements the policy wrote (their output offsets from the span "
+        "audit), so surrogate text is not a finding. Fails while candidate PHI remains, so nothing "
+        "downstream of the batch materializes in the run; the findings go to the residual_phi_findings "
+        "table, and sft_dataset leaves out notes with open findings. Reports note ids, text hashes and "
+        "identifier types, never text."
     ),
 )
 def residual_phi_scan(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
@@ -130,10 +135,20 @@ def residual_phi_scan(context: dg.AssetCheckExecutionContext, warehouse: Warehou
     with warehouse.connect(read_only=True) as con:
         notes = fetch_dicts(
             con,
-            "SELECT note_id, text_sha256, text FROM deidentified_notes WHERE batch = ? ORDER BY row_number",
+            "SELECT note_id, text_sha256, text, policy_fingerprint FROM deidentified_notes WHERE batch = ? "
+            "ORDER BY row_number",
             [batch],
         )
-    rows = residual.scan_notes(notes)
+        audit = con.execute(
+            "SELECT a.note_id, a.output_start, a.output_end FROM phi_span_audit a "
+            "JOIN deidentified_notes d ON d.note_id = a.note_id AND d.policy_fingerprint = a.policy_fingerprint "
+            "WHERE d.batch = ? AND a.output_start IS NOT NULL",
+            [batch],
+        ).fetchall()
+    inserted: dict[str, list[tuple[int, int]]] = {}
+    for note_id, start, end in audit:
+        inserted.setdefault(note_id, []).append((start, end))
+    rows = residual.scan_notes([{**n, "inserted": inserted.get(n["note_id"], [])} for n in notes])
     with warehouse.connect() as con:
         con.execute("DELETE FROM residual_phi_findings WHERE batch = ?", [batch])
         insert_rows(

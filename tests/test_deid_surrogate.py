@@ -160,3 +160,109 @@ def test_cli_redact_with_the_surrogate_policy(tmp_path, monkeypatch):
     d1 = dt.datetime.strptime(texts[0].rsplit(" ", 1)[1].rstrip("."), "%m/%d/%Y")
     d2 = dt.datetime.strptime(texts[1].rsplit(" ", 1)[1].rstrip("."), "%m/%d/%Y")
     assert (d2 - d1).days == 7
+
+
+def test_surrogate_policy_refuses_to_run_without_a_secret(tmp_path, monkeypatch, capsys):
+    from clinical.cli import main
+    from clinical.deid.engine import SURROGATE_SECRET_VARIABLE, Deidentifier, SurrogateSecretMissingError
+    from resources import DeidPolicyResource
+
+    assert SURROGATE_SECRET_VARIABLE == "CLINICAL_DEID_SURROGATE_SECRET"
+    with pytest.raises(SurrogateSecretMissingError, match="CLINICAL_DEID_SURROGATE_SECRET"):
+        Deidentifier(DeidPolicy.for_name("surrogate"))
+    with pytest.raises(SurrogateSecretMissingError, match="CLINICAL_DEID_SURROGATE_SECRET"):
+        DeidPolicyResource(name="surrogate").deidentifier()
+    assert DeidPolicyResource().deidentifier().policy.name == "safe_harbor"  # Safe Harbor needs no secret
+
+    monkeypatch.delenv("CLINICAL_DEID_SURROGATE_SECRET", raising=False)
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "n1", "text": "Seen by John Smith.", "patient_key": "pt_a"}) + "\n")
+    code = main(["deid", "redact", "--policy", "surrogate", "--input", str(source), "--output", str(tmp_path / "o")])
+    assert code != 0
+    assert "CLINICAL_DEID_SURROGATE_SECRET" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or (tmp_path / "o").read_text() == ""
+
+
+def test_settings_pass_the_surrogate_secret_to_the_resource_as_an_env_var(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from clinical.settings import Settings
+    from clinical_assets.definitions import build_resources
+
+    monkeypatch.setenv("CLINICAL_DEID_SURROGATE_SECRET", SECRET)
+    settings = Settings.from_env({"CLINICAL_HOME": str(tmp_path), "CLINICAL_DEID_SURROGATE_SECRET": SECRET})
+    assert settings.deid_surrogate_secret == SECRET
+    resource = build_resources(settings)["deid_policy"]
+    # The resource config holds the variable's name (what the Dagster UI shows), not the secret.
+    assert isinstance(resource.surrogate_secret, dg.EnvVar)
+    assert resource.surrogate_secret.env_var_name == "CLINICAL_DEID_SURROGATE_SECRET"
+
+    monkeypatch.delenv("CLINICAL_DEID_SURROGATE_SECRET")
+    unset = Settings.from_env({"CLINICAL_HOME": str(tmp_path)})
+    assert unset.deid_surrogate_secret is None
+    assert build_resources(unset)["deid_policy"].surrogate_secret is None
+
+
+def test_redact_reports_where_each_replacement_sits_in_the_output(surrogate_deid, deid):
+    for deidentifier in (surrogate_deid, deid):
+        spans = deidentifier.detect(NOTE_1)
+        out, inserted = deidentifier.redact_with_offsets(NOTE_1, spans, patient_key="pt_a")
+        assert out == deidentifier.redact(NOTE_1, spans, patient_key="pt_a")
+        assert len(inserted) == len(spans) > 5
+        kept = [NOTE_1[a.end : b.start] for a, b in zip(spans, spans[1:], strict=False)]
+        assert [out[e:s] for (_, e), (s, _) in zip(inserted, inserted[1:], strict=False)] == kept
+    placeholders = [out[s:e] for s, e in inserted]
+    assert "[MRN]" in placeholders and all(p.startswith("[") and p.endswith("]") for p in placeholders)
+
+
+def test_residual_scan_skips_exactly_the_inserted_surrogates(surrogate_deid):
+    from clinical.deid import residual
+
+    out, inserted = surrogate_deid.redact_with_offsets(NOTE_1, patient_key="pt_a")
+    assert residual.scan(out) != []  # realistic surrogates look like PHI to the scan ...
+    assert residual.scan(out, inserted) == []  # ... and are skipped when their offsets are given
+    leaky = out + "\nVisitor badge 482913 issued; Dr. Okafor aware."
+    kinds = {f.kind for f in residual.scan(leaky, inserted)}
+    assert {"DIGIT_RUN", "NAME_AFTER_TITLE"} <= kinds  # text outside the inserted spans is still scanned
+    with pytest.raises(ValueError, match="does not fit"):
+        residual.scan(out, [(0, len(out) + 5)])
+
+
+def test_surrogate_policy_runs_through_deidentified_notes_with_the_blocking_check(tmp_path):
+    import dagster as dg
+
+    from clinical import warehouse
+    from clinical.demo_batch import write_demo_batch
+    from clinical.settings import Settings
+    from clinical_assets.definitions import build_resources
+    from clinical_assets.deidentify import deidentified_notes, residual_phi_scan
+    from clinical_assets.ingest import raw_notes
+    from clinical_assets.partitions import landing_batches
+    from resources import DeidPolicyResource
+
+    settings = Settings.from_env({"CLINICAL_HOME": str(tmp_path / "home"), "CLINICAL_BRAT_DIRS": ""})
+    write_demo_batch(settings.landing_dir, "sur_batch", count=4, seed=5, truth_dir=tmp_path / "truth")
+    resources = {
+        **build_resources(settings),
+        "deid_policy": DeidPolicyResource(name="surrogate", surrogate_secret=SECRET),
+    }
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(landing_batches.name, ["sur_batch"])
+        result = dg.materialize(
+            [raw_notes, deidentified_notes, residual_phi_scan],
+            partition_key="sur_batch",
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+        )
+    (evaluation,) = result.get_asset_check_evaluations()
+    with warehouse.connect(settings.warehouse_path, read_only=True) as con:
+        policies = {p for (p,) in con.execute("SELECT DISTINCT policy FROM deidentified_notes").fetchall()}
+        audit = con.execute(
+            "SELECT count(*), count(output_start), min(output_end - output_start) FROM phi_span_audit"
+        ).fetchone()
+        texts = [t for (t,) in con.execute("SELECT text FROM deidentified_notes").fetchall()]
+    assert policies == {f"surrogate@{POLICY_VERSIONS['surrogate']}"}
+    assert audit[0] > 0 and audit[1] == audit[0] and audit[2] > 0  # every span has its output offsets
+    assert not any("[NAME]" in t for t in texts)  # realistic surrogates, not placeholders
+    assert evaluation.passed, {k: str(v.value) for k, v in evaluation.metadata.items()}

@@ -30,7 +30,7 @@ from clinical.deid.recognizers import (  # noqa: E402
     build_recognizers,
     is_clinical_term,
 )
-from clinical.deid.surrogate import DEV_SURROGATE_SECRET, SURROGATE_VERSION, SurrogateGenerator  # noqa: E402
+from clinical.deid.surrogate import SURROGATE_VERSION, SurrogateGenerator  # noqa: E402
 from clinical.ids import content_hash  # noqa: E402
 
 SAFE_HARBOR_ENTITIES: tuple[str, ...] = (
@@ -99,8 +99,16 @@ _WINDOW_CHARS = 100_000
 _WINDOW_OVERLAP = 200
 
 
-POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.5.0", "surrogate": f"0.1.0+{SURROGATE_VERSION}"}
+POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.5.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
 """The output policies and their current versions (what `DeidPolicy.for_name` builds)."""
+
+
+SURROGATE_SECRET_VARIABLE = "CLINICAL_DEID_SURROGATE_SECRET"
+"""The environment variable that holds the surrogate policy's secret (settings, resource and CLI)."""
+
+
+class SurrogateSecretMissingError(ValueError):
+    """The surrogate policy was asked to run without a secret; the message names SURROGATE_SECRET_VARIABLE."""
 
 
 @dataclass(frozen=True)
@@ -390,15 +398,18 @@ class Deidentifier:
     """Detects and redacts identifiers in notes under one DeidPolicy.
 
     :param policy: what to detect; the default is Safe Harbor.
-    :param surrogate_secret: the secret of the "surrogate" policy (ignored by the others); None means
-        the public development default DEV_SURROGATE_SECRET.
+    :param surrogate_secret: the secret of the "surrogate" policy (ignored by the others); the surrogate
+        policy refuses to run without one (SurrogateSecretMissingError names SURROGATE_SECRET_VARIABLE).
     """
 
     def __init__(self, policy: DeidPolicy | None = None, surrogate_secret: str | None = None) -> None:
         self.policy = policy or DeidPolicy()
-        self.surrogates = (
-            SurrogateGenerator(surrogate_secret or DEV_SURROGATE_SECRET) if self.policy.name == "surrogate" else None
-        )
+        if self.policy.name == "surrogate" and not surrogate_secret:
+            raise SurrogateSecretMissingError(
+                f"the surrogate de-identification policy needs a secret: set {SURROGATE_SECRET_VARIABLE} "
+                "(at least 16 characters) or pass surrogate_secret"
+            )
+        self.surrogates = SurrogateGenerator(surrogate_secret) if self.policy.name == "surrogate" else None
         model = resolve_spacy_model(self.policy.spacy_model)
         self._nlp_engine = _load_nlp_engine(model, self.policy.language)
         registry = RecognizerRegistry(supported_languages=[self.policy.language])
@@ -453,13 +464,27 @@ class Deidentifier:
         :param patient_key: the patient's HMAC key; required by the "surrogate" policy (the scope in
             which the same real value gets the same surrogate and dates share one shift).
         """
+        return self.redact_with_offsets(text, spans, patient_key)[0]
+
+    def redact_with_offsets(
+        self, text: str, spans: Sequence[PhiSpan] | None = None, patient_key: str | None = None
+    ) -> tuple[str, list[tuple[int, int]]]:
+        """`redact`, and where each replacement (placeholder or surrogate) sits in the output: one
+        (start, end) pair per merged input span, in order, end exclusive. The span audit stores these
+        offsets so that the residual scan can skip exactly the text the policy inserted.
+
+        :param text: one note.
+        :param spans: spans from `detect` on this text; detected now when None.
+        :param patient_key: the patient's HMAC key (the "surrogate" policy needs it).
+        """
         _check_text(text)
         spans = merge_spans(spans) if spans is not None else self.detect(text)
+        offsets: list[tuple[int, int]] = []
         if self.surrogates is not None:
             if not patient_key:
                 raise ValueError("the surrogate policy needs the note's patient key")
-            return self._substitute(text, spans, patient_key)
-        return _splice(text, spans, lambda span: self._placeholder(text, span))
+            return self._substitute(text, spans, patient_key, offsets), offsets
+        return _splice(text, spans, lambda span: self._placeholder(text, span), offsets), offsets
 
     def deidentify(self, text: str) -> DeidResult:
         """Detect and redact in one call.
@@ -469,7 +494,9 @@ class Deidentifier:
         spans = self.detect(text)
         return DeidResult(text=self.redact(text, spans), spans=spans)
 
-    def _substitute(self, text: str, spans: list[PhiSpan], patient_key: str) -> str:
+    def _substitute(
+        self, text: str, spans: list[PhiSpan], patient_key: str, offsets: list[tuple[int, int]] | None = None
+    ) -> str:
         forbidden = frozenset(
             w.lower()
             for s in spans
@@ -480,6 +507,7 @@ class Deidentifier:
             text,
             spans,
             lambda span: self.surrogates.surrogate(patient_key, span.type, text[span.start : span.end], forbidden),
+            offsets,
         )
 
     def _placeholder(self, text: str, span: PhiSpan) -> str:
@@ -544,15 +572,22 @@ def _cached_deidentifier(policy: DeidPolicy, surrogate_secret: str | None) -> De
     return Deidentifier(policy, surrogate_secret)
 
 
-def _splice(text: str, spans: list[PhiSpan], replacement) -> str:
-    """`text` with each span (sorted, non-overlapping) replaced by `replacement(span)`."""
+def _splice(text: str, spans: list[PhiSpan], replacement, offsets: list[tuple[int, int]] | None = None) -> str:
+    """`text` with each span (sorted, non-overlapping) replaced by `replacement(span)`; when `offsets`
+    is a list, the (start, end) of each replacement in the output is appended to it."""
     parts: list[str] = []
     cursor = 0
+    written = 0
     for span in spans:
         if span.start < cursor or span.end > len(text):
             raise ValueError(f"span {span.start}-{span.end} does not fit a text of length {len(text)}")
-        parts.append(text[cursor : span.start])
-        parts.append(replacement(span))
+        kept = text[cursor : span.start]
+        inserted = replacement(span)
+        parts += [kept, inserted]
+        written += len(kept)
+        if offsets is not None:
+            offsets.append((written, written + len(inserted)))
+        written += len(inserted)
         cursor = span.end
     parts.append(text[cursor:])
     return "".join(parts)

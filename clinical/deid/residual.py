@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import regex as re
 
-RESIDUAL_SCANNER_VERSION = "0.1.0"
+RESIDUAL_SCANNER_VERSION = "0.2.0"
 """Bump with any change to a pattern or list below; recorded with every finding."""
 
 PLACEHOLDER = re.compile(r"\[(?:[A-Z][A-Z_]*)(?:[ ][^\]\n]{1,12})?\]")
@@ -153,19 +153,38 @@ def name_words() -> frozenset[str]:
     )
 
 
+def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` with each (start, end) range replaced by block characters (offsets kept).
+
+    :param text: a de-identified note.
+    :param spans: ranges inside `text`; a range outside it is a ValueError (offsets of another text).
+    """
+    chars = None
+    for start, end in spans:
+        if not 0 <= start <= end <= len(text):
+            raise ValueError(f"inserted span {start}-{end} does not fit a text of length {len(text)}")
+        if chars is None:
+            chars = list(text)
+        chars[start:end] = _MASK * (end - start)
+    return text if chars is None else "".join(chars)
+
+
 def mask_placeholders(text: str) -> str:
     """`text` with every placeholder replaced by a block character of the same length (offsets kept)."""
     return PLACEHOLDER.sub(lambda m: _MASK * len(m.group(0)), text)
 
 
-def scan(text: str) -> list[ResidualFinding]:
+def scan(text: str, inserted: Iterable[tuple[int, int]] = ()) -> list[ResidualFinding]:
     """Candidate PHI left in a redacted note, sorted by offset, overlaps of the same kind merged.
 
     :param text: one de-identified note (placeholders as the policy writes them).
+    :param inserted: (start, end) offsets, in `text`, of the replacements the policy wrote (the span
+        audit's output offsets). They are masked like placeholders, so realistic surrogates are not
+        findings; every character outside them is scanned as before.
     """
     if not isinstance(text, str):
         raise TypeError(f"note text must be str, got {type(text).__name__}")
-    masked = mask_placeholders(text)
+    masked = mask_spans(mask_placeholders(text), inserted)
     findings = [
         ResidualFinding(m.start(), m.end(), kind)
         for kind, pattern in PATTERNS
@@ -217,11 +236,12 @@ def scan_notes(notes: Iterable[dict]) -> list[dict]:
     """Findings rows for a batch: one per note and kind, `{"note_id", "text_sha256", "phi_type",
     "findings"}` (a count); notes without findings give no row. No text leaves this function.
 
-    :param notes: dicts with "note_id", "text_sha256" and the de-identified "text".
+    :param notes: dicts with "note_id", "text_sha256", the de-identified "text" and optionally
+        "inserted": the (start, end) output offsets of the policy's replacements (see `scan`).
     """
     rows = []
     for note in notes:
-        for kind, count in summarize(scan(note["text"])).items():
+        for kind, count in summarize(scan(note["text"], note.get("inserted") or ())).items():
             rows.append(
                 {"note_id": note["note_id"], "text_sha256": note["text_sha256"], "phi_type": kind, "findings": count}
             )

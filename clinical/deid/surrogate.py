@@ -37,8 +37,6 @@ import regex as re
 SURROGATE_VERSION = "0.1.0"
 """Bump with any change of how surrogates are chosen or written: it enters the policy's version."""
 
-DEV_SURROGATE_SECRET = "dev-only-surrogate-secret-change-me"
-"""Public development default; production sets CLINICAL_DEID_SURROGATE_SECRET."""
 
 DATE_SHIFT_MAX_WEEKS = 52
 """Dates move back by 1 to 52 whole weeks (7 to 364 days), the same shift for all notes of a patient."""
