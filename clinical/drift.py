@@ -832,16 +832,26 @@ def compare(profile: dict, batch_texts: Sequence[str], config: DriftConfig | Non
 
 
 def entity_rate_shift(
-    reference_rates: Mapping[str, float], observed_counts: Mapping[str, int], draws: int = 1000, seed: int = 0
+    reference_rates: Mapping[str, float],
+    observed_counts: Mapping[str, int],
+    draws: int = 1000,
+    seed: int = 0,
+    requests: int | None = None,
+    reference_per_note: bool = False,
 ) -> dict[str, Any]:
-    """Prediction drift of entity types: JSD (bits) between the reference type rates and the observed
+    """Prediction drift of entity types: JSD (bits) between the reference type mix and the observed
     counts, with a parametric-bootstrap p-value: the share of `draws` multinomial samples of the same
-    size from the reference rates whose JSD is at least the observed one.
+    size from the reference mix whose JSD is at least the observed one. Only the mix (each type's share
+    of all entities) is compared: served notes and evaluation chunks differ in length, so the number of
+    entities per note is reported, not judged.
 
-    :param reference_rates: the profile's `entity_type_rates`.
+    :param reference_rates: entity-type weights: the profile's `entity_type_rates` (gold shares), or the
+        served model's predicted entities per note on its evaluation (`reference_per_note`).
     :param observed_counts: entities by type in a window of served requests.
     :param draws: bootstrap samples.
     :param seed: seed of the bootstrap.
+    :param requests: successful requests behind `observed_counts` (adds `observed_per_request` by type).
+    :param reference_per_note: `reference_rates` are entities per note (adds `reference_per_note` by type).
     """
     types = sorted(set(reference_rates) | set(observed_counts))
     ref = np.array([reference_rates.get(t, 0.0) for t in types], dtype=float)
@@ -852,12 +862,17 @@ def entity_rate_shift(
     observed = jensen_shannon(ref, obs)
     samples = np.random.default_rng(seed).multinomial(total, ref / ref.sum(), size=draws)
     null = np.array([jensen_shannon(ref, row) for row in samples])
+    rows = []
+    for t, r, o in zip(types, ref, obs, strict=True):
+        row = {"type": t, "reference_rate": round(float(r / ref.sum()), 4), "observed_rate": round(float(o / total), 4)}
+        if reference_per_note:
+            row["reference_per_note"] = round(float(r), 4)
+        if requests:
+            row["observed_per_request"] = round(float(o / requests), 4)
+        rows.append(row)
     return {
         "entity_jsd": observed,
         "p_value": float((np.sum(null >= observed - 1e-12) + 1) / (draws + 1)),
         "observed_entities": total,
-        "by_type": [
-            {"type": t, "reference_rate": round(float(r / ref.sum()), 4), "observed_rate": round(float(o / total), 4)}
-            for t, r, o in zip(types, ref, obs, strict=True)
-        ],
+        "by_type": rows,
     }

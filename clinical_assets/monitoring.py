@@ -8,7 +8,8 @@ from collections import Counter
 import dagster as dg
 import numpy as np
 
-from clinical import drift, ids
+from clinical import drift, ids, lineage
+from clinical.serving import monitor
 from clinical.warehouse import fetch_dicts, insert_rows
 from clinical_assets.dataset import sft_dataset
 from clinical_assets.deidentify import deidentified_notes
@@ -107,6 +108,32 @@ def report_metadata(report: drift.DriftReport) -> dict:
     }
 
 
+def deployed_model_rates(con, gold_rates: dict[str, float]) -> dict:
+    """Metadata: the entity types the latest deployed model predicted per note on its evaluation (the
+    reference serving_monitor_sensor compares its served predictions with), beside the gold rates."""
+    deployment = lineage.latest_artifact(con, "deployment")
+    if deployment is None:
+        return {"deployed_model": "none deployed yet: served predictions are compared with each served model's "
+                "own evaluation once it is deployed (gold rates when it has none)"}  # fmt: skip
+    bento_tag = deployment["details"].get("bento_tag")
+    evaluated = monitor.evaluated_entity_rates(con, None, bento_tag)
+    if evaluated is None:
+        return {"deployed_model": f"{bento_tag}: no predicted entity rates recorded in its evaluation; the serving "
+                "monitor compares it with the gold rates"}  # fmt: skip
+    per_note = evaluated["predicted_per_note"]
+    total = sum(per_note.values()) or 1.0
+    rows = [
+        {"type": t, "gold share": float(gold_rates.get(t, 0.0)), "model per note": float(per_note.get(t, 0.0)),
+         "model share": round(per_note.get(t, 0.0) / total, 4)}
+        for t in sorted(set(gold_rates) | set(per_note))
+    ]  # fmt: skip
+    return {
+        "deployed_model": f"{bento_tag} (evaluation {evaluated['evaluation_id']}, {evaluated['split']} split, "
+        f"{evaluated['documents']} notes)",
+        "deployed_model_entity_rates": md_table(rows),
+    }
+
+
 @dg.asset(
     deps=[sft_dataset],
     group_name="monitoring",
@@ -116,9 +143,11 @@ def report_metadata(report: drift.DriftReport) -> dict:
 )
 def drift_reference(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Profile of the de-identified training text (sft_dataset train split): word and character 3-gram
-    distributions, note lengths, section headers, entity-type rates (gold entities of the dataset; the
-    deployed model's predictions are compared with them by serving_monitor_sensor), a sample of
-    all-MiniLM-L6-v2 embeddings and the calibrated null of each decision statistic. No text is stored.
+    distributions, note lengths, section headers, entity-type rates (gold entities of the dataset), a
+    sample of all-MiniLM-L6-v2 embeddings and the calibrated null of each decision statistic. No text is
+    stored. Its metadata also shows the entity types the latest deployed model predicted per note on its
+    evaluation: serving_monitor_sensor compares each served model with its own evaluated rates, and with
+    these gold rates only when a model has none recorded.
     The drift sensor and the batch_drift check compare every new de-identified batch with it."""
     started = time.perf_counter()
     with warehouse.connect(read_only=True) as con:
@@ -138,6 +167,8 @@ def drift_reference(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
         entity_counts.update(e.get("type", "other") for e in entities)
     profile = drift.build_profile(texts, entity_counts=dict(entity_counts), entity_source=ENTITY_SOURCE, groups=groups)
     reference_version = ids.content_hash(profile)
+    with warehouse.connect(read_only=True) as con:
+        deployed = deployed_model_rates(con, profile["entity_type_rates"])
     with warehouse.connect() as con:
         con.execute("DELETE FROM drift_references WHERE reference_version = ?", [reference_version])
         insert_rows(
@@ -174,6 +205,7 @@ def drift_reference(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
             "entity_type_rates": md_table(
                 [{"type": k, "rate": float(v)} for k, v in profile["entity_type_rates"].items()]
             ),
+            **deployed,
             "calibrated_null": md_table(null_rows),
             "default_threshold": drift.DriftConfig().threshold,
             "decision_statistics": ", ".join(drift.DECISION_STATISTICS),

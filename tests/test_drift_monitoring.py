@@ -85,3 +85,23 @@ def test_reference_then_batch_checks_warn_on_drift_without_text(tmp_path) -> Non
     assert meta["length_histogram"].value.startswith("![note length](data:image/png;base64,")
     assert meta["top_shifted_tokens"].value.startswith("![top shifted tokens](data:image/png;base64,")
     assert not any(word in str(meta) for word in ("quarterly", "dividend", "investors"))
+
+
+def test_drift_reference_shows_the_deployed_models_evaluated_rates(tmp_path) -> None:
+    from drift_fixtures import register_served_model
+
+    from clinical_assets.monitoring import deployed_model_rates
+
+    path = tmp_path / "w.duckdb"
+    warehouse.initialize(path, warehouse.WAREHOUSE_SCHEMA)
+    gold = {"condition": 0.75, "medication": 0.25}
+    with warehouse.connect(path) as con:
+        assert "none deployed yet" in deployed_model_rates(con, gold)["deployed_model"]
+        register_served_model(con, "old", None)
+        assert "no predicted entity rates recorded" in deployed_model_rates(con, gold)["deployed_model"]
+        register_served_model(con, "new", {"condition": 3.0, "lab_value": 0.0, "medication": 1.0, "procedure": 0.0})
+        meta = deployed_model_rates(con, gold)
+    assert meta["deployed_model"] == "clinical_extraction:new (evaluation eval_new, test split, 30 notes)"
+    table = meta["deployed_model_entity_rates"].value
+    assert "| type | gold share | model per note | model share |" in table
+    assert "| condition | 0.750 | 3.000 | 0.750 |" in table and "| lab_value | 0.000 | 0.000 | 0.000 |" in table

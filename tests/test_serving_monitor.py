@@ -120,3 +120,61 @@ def test_window_and_default_dir(tmp_path) -> None:
     assert len(log.records) == 1 and summary["error_rate"] == 1.0
     assert monitor.default_monitor_dir({"CLINICAL_HOME": "/h"}) == monitor.Path("/h/monitoring/requests")
     assert monitor.default_monitor_dir({"CLINICAL_SERVING_MONITOR_DIR": "/m"}) == monitor.Path("/m")
+
+
+def test_summary_by_model_version() -> None:
+    def rec(model, entities, status=200):
+        return monitor.build_record(
+            text_chars=50, latency_ms=1, status=status, entities=entities, valid_json=True, model_version=model,
+            release=model and "rel-" + model.split(":")[-1],
+        )  # fmt: skip
+
+    summary = monitor.summarize(
+        [
+            rec("m:1", [{"type": "condition"}] * 3),
+            rec("m:1", [{"type": "medication"}]),
+            rec("m:2", [{"type": "procedure"}] * 2),
+            rec("m:2", None, status=500),
+            rec(None, [{"type": "lab_value"}]),
+        ]
+    )
+    assert summary["by_model"] == {
+        "m:1": {"requests": 2, "successful": 2, "releases": ["rel-1"],
+                "entity_counts": {"condition": 3, "medication": 1},
+                "entities_per_request": {"condition": 1.5, "medication": 0.5}},
+        "m:2": {"requests": 2, "successful": 1, "releases": ["rel-2"], "entity_counts": {"procedure": 2},
+                "entities_per_request": {"procedure": 2.0}},
+        "unknown": {"requests": 1, "successful": 1, "releases": [], "entity_counts": {"lab_value": 1},
+                    "entities_per_request": {"lab_value": 1.0}},
+    }  # fmt: skip
+
+
+def test_reference_rates_are_the_served_models_own_evaluation(tmp_path) -> None:
+    from drift_fixtures import register_served_model
+
+    from clinical import warehouse
+
+    path = tmp_path / "w.duckdb"
+    warehouse.initialize(path, warehouse.WAREHOUSE_SCHEMA)
+    biased = {"condition": 6.0, "lab_value": 0.0, "medication": 2.0, "procedure": 0.0}
+    gold = {"condition": 0.4, "lab_value": 0.2, "medication": 0.25, "procedure": 0.15}
+    with warehouse.connect(path) as con:
+        model_a, release_a = register_served_model(con, "a", biased, extra_evaluation=True)
+        model_b, release_b = register_served_model(con, "b", None)
+        model_c, _ = register_served_model(con, "c", {"condition": 2.0}, deployed=False)
+        # Through the release's deployment: the evaluation it names, not the adapter's later one.
+        found = monitor.evaluated_entity_rates(con, model_a, release_a)
+        assert found["evaluation_id"] == "eval_a" and found["predicted_per_note"] == biased
+        assert found["split"] == "test" and found["documents"] == 30
+        reference = monitor.entity_reference(con, model_a, release_a, gold)
+        assert reference.source == "evaluation" and reference.rates == biased and reference.per_note
+        assert "eval_a" in reference.label and "test split" in reference.label
+        # Without a release (plain `bentoml serve`): model tag -> Bento -> merged model -> adapter.
+        assert monitor.evaluated_entity_rates(con, model_c, None)["evaluation_id"] == "eval_c"
+        # No predicted rates recorded (an evaluation from before they were), or a model lineage does not
+        # know: gold rates, and the label says why.
+        for model, release in ((model_b, release_b), ("clinical-extractor:elsewhere", None), (None, None)):
+            assert monitor.evaluated_entity_rates(con, model, release) is None
+            fallback = monitor.entity_reference(con, model, release, gold)
+            assert fallback.source == "gold" and fallback.rates == gold and not fallback.per_note
+            assert "no predicted entity rates recorded for model" in fallback.label

@@ -7,14 +7,14 @@ import time
 
 import dagster as dg
 import pytest
-from drift_fixtures import CLINICAL_WORDS, fake_notes
+from drift_fixtures import CLINICAL_WORDS, fake_notes, register_served_model
 
 from clinical import drift, warehouse
 from clinical.serving import monitor
 from resources import Alerting, RetrainingPolicy, ServingMonitor, Warehouse
 from resources.retraining import write_pause
 from sensors import serving_monitor_sensor
-from sensors.serving_monitor import check_window, due_windows
+from sensors.serving_monitor import check_window, check_windows, due_windows, lineage_references
 
 REFERENCE_RATES = {"condition": 0.4, "lab_value": 0.2, "medication": 0.25, "procedure": 0.15}
 HOUR = 3600.0
@@ -24,7 +24,7 @@ def limits(directory, **kw) -> ServingMonitor:
     return ServingMonitor(directory=str(directory), min_requests=20, **kw)
 
 
-def write_window(directory, start, n=60, status=200, valid=True, mix=None, release="rel-1") -> None:
+def write_window(directory, start, n=60, status=200, valid=True, mix=None, release="rel-1", model=None) -> None:
     mix = mix or {"condition": 4, "lab_value": 2, "medication": 3, "procedure": 1}
     entities = [{"type": t} for t, k in mix.items() for _ in range(k)]
     for i in range(n):
@@ -35,6 +35,7 @@ def write_window(directory, start, n=60, status=200, valid=True, mix=None, relea
             entities=entities if status == 200 else None,
             valid_json=valid if status == 200 else None,
             release=release,
+            model_version=model,
             error_class=None if status == 200 else "RuntimeError",
             directory=directory,
             now=start + 1 + i * (HOUR - 10) / n,
@@ -176,3 +177,73 @@ def test_sensor_alert_only_by_default_and_error_rate_never_retrains(env) -> None
     assert message.startswith("alert only (request_retraining off), 1 alerts:") and "errors 1.000" in message
     assert [a["event"] for a in env.alerts()] == ["serving.error_rate"]
     assert json.loads(env.cursor)["window_end"] == env.t0 + 5 * HOUR
+
+
+# A model biased towards conditions and medications: its own evaluation (test split) shows that mix.
+BIASED_EVALUATED = {"condition": 6.3, "lab_value": 0.0, "medication": 0.7, "procedure": 0.0}
+BIASED_SERVED = {"condition": 9, "medication": 1}
+
+
+def test_a_biased_model_is_compared_with_its_own_evaluation_not_with_gold(env) -> None:
+    with warehouse.connect(env.warehouse.path) as con:
+        model, release = register_served_model(con, "biased", BIASED_EVALUATED)
+    # Against the gold rates this mix drifts (test_check_window_judges_each_statistic); against the
+    # rates the same model predicted on its evaluation it does not.
+    write_window(env.store, env.t0, mix=BIASED_SERVED, model=model, release=release)
+    # An hour later the model moves away from what it predicted on its evaluation (towards the gold mix).
+    write_window(env.store, env.t0 + HOUR, mix={"condition": 4, "lab_value": 2, "medication": 3, "procedure": 1},
+                 model=model, release=release)  # fmt: skip
+    result = env.tick(retrain=False)
+    message = result.skip_reason.skip_message
+    assert "1 alerts" in message and "gold" not in message
+    assert f"{_hour(env.t0)}: 60 requests, errors 0.000, invalid JSON 0.000, entity JSD 0.000" in message
+    assert f"{model} against {model}'s own predictions on evaluation eval_biased (test split, 30 notes)" in message
+    [alert] = env.alerts()
+    assert alert["event"] == "serving.prediction_drift"
+    fields = alert["fields"]
+    assert fields["reference"] == f"{model} vs its evaluation eval_biased (test split)"
+    assert fields["batches"] == f"serving@{_hour(env.t0 + HOUR)}" and fields["release"] == release
+    assert f"entity-type rates of {model} drifted" in alert["text"]
+    # The rates by type (in the tick's log): the model's evaluated entities per note beside the entities
+    # per request it serves now.
+    with warehouse.connect(env.warehouse.path, read_only=True) as con:
+        [check], _end = check_windows(limits(env.store), lineage_references(con, {}), env.t0 + HOUR, env.t0 + 2 * HOUR)
+    rows = {r["type"]: r for r in check.report.statistics["entity_by_type"]}
+    assert rows["lab_value"]["reference_per_note"] == 0.0 and rows["lab_value"]["observed_per_request"] == 2.0
+    assert rows["condition"]["reference_rate"] == 0.9 and rows["condition"]["observed_rate"] == 0.4
+    assert check.report.statistics["entity_reference_source"] == "evaluation" and check.report.drifted
+
+
+def test_a_model_without_evaluated_rates_falls_back_to_gold_and_says_so(env) -> None:
+    with warehouse.connect(env.warehouse.path) as con:
+        model, release = register_served_model(con, "old", None)  # evaluated before predicted rates existed
+    write_window(env.store, env.t0, mix=BIASED_SERVED, model=model, release=release)
+    result = env.tick(retrain=False)
+    message = result.skip_reason.skip_message
+    assert f"gold rates of drift_reference used for {model} (no predicted rates recorded" in message
+    [alert] = env.alerts()
+    assert alert["event"] == "serving.prediction_drift"
+    assert (
+        alert["fields"]["reference"] == f"{model} vs gold rates of drift_reference (no predicted rates recorded for it)"
+    )
+    assert "no predicted entity rates recorded" in alert["text"]
+
+
+def test_each_model_version_in_a_window_has_its_own_reference(env) -> None:
+    with warehouse.connect(env.warehouse.path) as con:
+        biased, biased_release = register_served_model(con, "biased", BIASED_EVALUATED)
+        balanced, balanced_release = register_served_model(con, "balanced", REFERENCE_RATES)
+    # A release switch inside the first window: each model keeps to its own evaluated mix. In the second
+    # the balanced model predicts like the biased one: only it is named.
+    write_window(env.store, env.t0, n=30, mix=BIASED_SERVED, model=biased, release=biased_release)
+    write_window(env.store, env.t0 + 1, n=30, model=balanced, release=balanced_release)
+    write_window(env.store, env.t0 + HOUR, n=30, mix=BIASED_SERVED, model=biased, release=biased_release)
+    write_window(env.store, env.t0 + HOUR + 1, n=30, mix=BIASED_SERVED, model=balanced, release=balanced_release)
+    env.tick(retrain=False)
+    [alert] = env.alerts()
+    assert alert["fields"]["batches"] == f"serving@{_hour(env.t0 + HOUR)}"
+    assert alert["fields"]["reference"] == f"{balanced} vs its evaluation eval_balanced (test split)"
+
+
+def _hour(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(ts))

@@ -53,6 +53,9 @@ SCHEMA = "serving-request/1"
 OTHER_TYPE = "other"
 MONITOR_DIR_ENV = "CLINICAL_SERVING_MONITOR_DIR"
 FILE_PREFIX = "requests-"
+UNKNOWN_MODEL = "unknown"
+EVALUATION_SPLIT = "test"
+EVALUATED_MODEL = "tuned"
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:@/+\-]{1,200}")
 
 logger = logging.getLogger(__name__)
@@ -242,7 +245,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     - `invalid_json_rate`: among requests that generated (valid_json not null), the share with invalid JSON.
     - `entity_counts` / `entity_type_rates`: entities by type over the successful requests, and each
       type's share of all their entities (the distribution the reference profile is compared with).
-    - `entities_per_request`, latency p50/p95 in ms, mean text length; `releases` seen in the window.
+    - `entities_per_request`, latency p50/p95 in ms, mean text length; `releases` seen in the window;
+      `by_model`: the entity counts of each model version served in the window (`by_model`).
     """
     n = len(records)
     ok = [r for r in records if 200 <= int(r.get("status", 0)) < 300]
@@ -268,9 +272,38 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_text_chars": sum(int(r.get("text_chars", 0)) for r in records) / n if n else 0.0,
         "error_classes": dict(errors.most_common(10)),
         "releases": sorted({str(r.get("release")) for r in records if r.get("release")}),
+        "by_model": by_model(records),
         "first_ts": records[0]["ts"] if records else None,
         "last_ts": records[-1]["ts"] if records else None,
     }
+
+
+def model_key(record: Mapping[str, Any]) -> str:
+    """The model version a request was served by (`unknown` when the record names none)."""
+    return str(record.get("model_version") or UNKNOWN_MODEL)
+
+
+def by_model(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model version (`model_key`): requests, successful ones, the releases that served it, entities
+    by type over its successful requests and their mean per successful request (`entities_per_request`,
+    by type: the rate compared with the model's predicted entities per note on its evaluation)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(model_key(record), []).append(record)
+    out = {}
+    for key, group in sorted(groups.items()):
+        ok = [r for r in group if 200 <= int(r.get("status", 0)) < 300]
+        counts: Counter = Counter()
+        for r in ok:
+            counts.update({k: int(v) for k, v in r["entity_counts"].items()})
+        out[key] = {
+            "requests": len(group),
+            "successful": len(ok),
+            "releases": sorted({str(r["release"]) for r in group if r.get("release")}),
+            "entity_counts": dict(sorted(counts.items())),
+            "entities_per_request": {k: round(v / len(ok), 4) for k, v in sorted(counts.items())} if ok else {},
+        }
+    return out
 
 
 def window(directory: str | Path, minutes: float, now: float | None = None) -> tuple[RequestLog, dict[str, Any]]:
@@ -284,3 +317,120 @@ def window(directory: str | Path, minutes: float, now: float | None = None) -> t
     start = end - timedelta(minutes=minutes).total_seconds()
     log = read_requests(directory, since=start, until=end + 1e-3)
     return log, summarize(log.records)
+
+
+# --- what the served model should predict -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityReference:
+    """The entity-type rates a served model's predictions are compared with.
+
+    rates: by type; the served model's predicted entities per note on its evaluation (`source`
+    "evaluation"), else the gold rates of drift_reference (`source` "gold"); only their mix is compared.
+    label: one line for people (which evaluation, or why gold); evaluation_id: the evaluation artifact.
+    """
+
+    rates: dict[str, float]
+    source: str
+    label: str
+    evaluation_id: str | None = None
+    per_note: bool = False
+
+
+def _artifacts(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    from clinical.warehouse import fetch_dicts
+
+    rows = fetch_dicts(con, sql, params)
+    return [{**r, "parents": json.loads(r["parents"]), "details": json.loads(r["details"])} for r in rows]
+
+
+def served_adapter(con: Any, model_version: str | None, release: str | None) -> tuple[str | None, str | None]:
+    """(adapter artifact id, evaluation id named by the release) of a served model, through lineage:
+    the newest deployment of the release (Bento tag), else the Bento whose model is `model_version`
+    (its merged model's adapter). (None, None) when lineage does not know the model."""
+    if release:
+        for deployment in _artifacts(
+            con,
+            "SELECT * FROM artifacts WHERE kind = 'deployment' AND details->>'bento_tag' = ? ORDER BY created_at DESC",
+            [release],
+        ):
+            if deployment["parents"].get("adapter"):
+                return deployment["parents"]["adapter"], deployment["parents"].get("evaluation")
+    bentos = _artifacts(
+        con,
+        "SELECT * FROM artifacts WHERE kind = 'bento' AND (details->>'model_tag' = ? OR details->>'tag' = ?) "
+        "ORDER BY created_at DESC",
+        [model_version or "", release or ""],
+    )
+    for bento in bentos:
+        merged = _artifacts(
+            con, "SELECT * FROM artifacts WHERE artifact_id = ?", [bento["parents"].get("merged_model", "")]
+        )
+        if merged and merged[0]["parents"].get("adapter"):
+            return merged[0]["parents"]["adapter"], None
+    return None, None
+
+
+def evaluated_entity_rates(con: Any, model_version: str | None, release: str | None) -> dict[str, Any] | None:
+    """The served model's predicted entities per note by type on its evaluation (held-out test split,
+    the tuned model), from the warehouse's artifacts: `{"evaluation_id", "adapter", "split", "documents",
+    "predicted_per_note"}`; the evaluation the release names first, then the adapter's other
+    evaluations, newest first. None when lineage has no evaluation of the model with predicted rates.
+
+    :param con: a warehouse connection.
+    :param model_version: the request records' `model_version` (the Bento model tag).
+    :param release: the request records' `release` (the Bento tag).
+    """
+    adapter, named = served_adapter(con, model_version, release)
+    if adapter is None:
+        return None
+    evaluations = _artifacts(
+        con,
+        "SELECT * FROM artifacts WHERE kind = 'evaluation' AND parents->>'adapter' = ? ORDER BY created_at DESC",
+        [adapter],
+    )
+    evaluations.sort(key=lambda e: e["artifact_id"] != named)  # stable: the named one first
+    for evaluation in evaluations:
+        split = (evaluation["details"].get("splits") or {}).get(EVALUATION_SPLIT) or {}
+        rates = ((split.get("models") or {}).get(EVALUATED_MODEL) or {}).get("predicted_per_note")
+        if isinstance(rates, dict) and rates and all(isinstance(v, int | float) for v in rates.values()):
+            return {
+                "evaluation_id": evaluation["artifact_id"],
+                "adapter": adapter,
+                "split": EVALUATION_SPLIT,
+                "documents": split.get("documents"),
+                "predicted_per_note": {str(k): float(v) for k, v in sorted(rates.items())},
+            }
+    return None
+
+
+def entity_reference(
+    con: Any,
+    model_version: str | None,
+    release: str | None,
+    gold_rates: Mapping[str, float] | None,
+    gold_label: str = "gold entity-type rates of drift_reference",
+) -> EntityReference:
+    """What the predictions of `model_version` are compared with: the rates that same model predicted
+    on its evaluation's held-out test split, else (saying why) the gold rates of the drift reference.
+
+    A model biased towards some entity types predicts that mix on its evaluation too; comparing it with
+    the gold mix would call it drifted from its first window.
+    """
+    evaluated = evaluated_entity_rates(con, model_version, release) if con is not None else None
+    if evaluated is not None and sum(evaluated["predicted_per_note"].values()) > 0:
+        return EntityReference(
+            rates=evaluated["predicted_per_note"],
+            source="evaluation",
+            label=f"{model_version or release}'s own predictions on evaluation {evaluated['evaluation_id']} "
+            f"({evaluated['split']} split, {evaluated['documents']} notes)",
+            evaluation_id=evaluated["evaluation_id"],
+            per_note=True,
+        )
+    why = (
+        f"no predicted entity rates recorded for model {model_version or release or UNKNOWN_MODEL}"
+        if evaluated is None
+        else f"model {model_version or release} predicted no entities on its evaluation"
+    )
+    return EntityReference(rates=dict(gold_rates or {}), source="gold", label=f"{gold_label} ({why})")
