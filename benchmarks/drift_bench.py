@@ -16,14 +16,18 @@ Each batch holds 40 notes. Shifted batches (detection rate reported):
 - `template`: the report documents' own chunks re-cut into a structured EHR template
   (headers, bullet fields, abbreviations) - the same content, a changed note template;
 - `pii-sentences`: non-clinical presidio-research sentences (../shared/data/presidio_synth).
-It also times `clinical drift compare` on a 40-note batch in a fresh process (model load included).
+It also times `clinical drift compare` on a 40-note batch in fresh processes (imports and model load
+included), cold (reference profile built) and warm (reference profile read from its cache), wall and CPU
+seconds: the machine is shared, so CPU seconds are the steadier figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,19 +125,34 @@ def pii_sentences(n: int, rng: random.Random) -> list[str] | None:
     return [r["full_text"] for r in rng.sample(rows, n)]
 
 
-def cli_seconds(reference: list[str], batch: list[str]) -> tuple[float, dict]:
-    """Wall time of `clinical drift compare` in a fresh process (imports and model load included)."""
+def cli_seconds(reference: list[str], batch: list[str], runs: int = 1) -> list[tuple[str, float, float, dict]]:
+    """`clinical drift compare` in fresh processes (imports and model load included): (case, wall s, CPU s,
+    output) for a cold run (reference profile built: empty cache) and a warm run (reference profile read
+    from the cache, as when many batches are checked against one reference), `runs` times each."""
+    import resource
+
+    out = []
     with tempfile.TemporaryDirectory() as tmp:
         ref_path, batch_path = Path(tmp) / "ref.jsonl", Path(tmp) / "batch.jsonl"
         ref_path.write_text("".join(json.dumps({"id": f"r{i}", "text": t}) + "\n" for i, t in enumerate(reference)))
         batch_path.write_text("".join(json.dumps({"id": f"b{i}", "text": t}) + "\n" for i, t in enumerate(batch)))
-        started = time.perf_counter()
-        out = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "clinical"), "drift", "compare", "--reference", str(ref_path), "--batch",
-             str(batch_path)],
-            capture_output=True, text=True, check=True, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
-        return time.perf_counter() - started, json.loads(out.stdout)
+        command = [str(ROOT / ".venv" / "bin" / "clinical"), "drift", "compare", "--reference", str(ref_path),
+                   "--batch", str(batch_path), "--cache-dir", str(Path(tmp) / "cache")]  # fmt: skip
+        for _ in range(runs):
+            for case in ("cold", "warm"):
+                if case == "cold":
+                    shutil.rmtree(Path(tmp) / "cache", ignore_errors=True)
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                done = subprocess.run(
+                    command, capture_output=True, text=True, check=True,
+                    env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+                )  # fmt: skip
+                wall = time.perf_counter() - started
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                out.append((case, wall, cpu, json.loads(done.stdout)))
+    return out
 
 
 def main() -> None:
@@ -142,6 +161,7 @@ def main() -> None:
     parser.add_argument("--shifted-trials", type=int, default=10, help="batches per shifted kind")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-cli", action="store_true", help="skip timing the CLI")
+    parser.add_argument("--cli-runs", type=int, default=3, help="fresh CLI processes per case (cold, warm)")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -207,13 +227,24 @@ def main() -> None:
         )
 
     if not args.no_cli:
-        seconds, out = cli_seconds(ref_chunks, rng.sample(rep_chunks, BATCH))
-        print(
-            f"\n`clinical drift compare`: reference {len(ref_chunks)} notes, batch {BATCH} notes: {seconds:.1f} s "
-            f"in a fresh process (imports, model load, reference profile included); drifted={out['drifted']}"
-        )
-        seconds, out = cli_seconds(rng.sample(ref_chunks, BATCH), rng.sample(rep_chunks, BATCH))
-        print(f"`clinical drift compare`: reference {BATCH} notes, batch {BATCH} notes: {seconds:.1f} s")
+        load = os.getloadavg()[0]
+        for label, reference in (
+            (f"reference {len(ref_chunks)} notes", ref_chunks),
+            (f"reference {BATCH} notes", rng.sample(ref_chunks, BATCH)),
+        ):
+            runs = cli_seconds(reference, rng.sample(rep_chunks, BATCH), runs=args.cli_runs)
+            for case in ("cold", "warm"):
+                walls = [w for c, w, _, _ in runs if c == case]
+                cpus = [u for c, _, u, _ in runs if c == case]
+                outputs = {json.dumps(o, sort_keys=True) for c, _, _, o in runs}
+                print(
+                    f"`clinical drift compare`, {label}, batch {BATCH} notes, {case} "
+                    f"({'profile built' if case == 'cold' else 'profile from the cache'}): wall "
+                    f"{min(walls):.1f}-{max(walls):.1f} s, CPU {min(cpus):.1f}-{max(cpus):.1f} s "
+                    f"over {len(walls)} runs; "
+                    f"cold and warm output identical: {len(outputs) == 1}"
+                )
+        print(f"(load average at the start of the CLI timing: {load:.1f} on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
