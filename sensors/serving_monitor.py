@@ -63,19 +63,19 @@ def fixed_reference(rates: Mapping[str, float], label: str = "gold entity-type r
     return lambda _key, _group: reference
 
 
-def lineage_references(con, gold_rates: Mapping[str, float]) -> References:
-    """Each model version's own evaluated rates (else gold), resolved once per tick and model."""
+def lineage_references(con, gold_rates: Mapping[str, float], summaries: list[dict]) -> References:
+    """Each model version's own evaluated rates (else gold), for every model in `summaries`, resolved
+    once while `con` is open; the returned resolver needs no connection."""
     resolved: dict[str, monitor.EntityReference] = {}
-
-    def resolve(key: str, group: Mapping) -> monitor.EntityReference:
-        if key not in resolved:
-            model = None if key == monitor.UNKNOWN_MODEL else key
-            release = (group.get("releases") or [None])[-1]
-            found = monitor.entity_reference(con, model, release, gold_rates)
-            resolved[key] = found if found.rates else NO_REFERENCE
-        return resolved[key]
-
-    return resolve
+    for summary in summaries:
+        for key, group in (summary.get("by_model") or {}).items():
+            if key not in resolved:
+                model = None if key == monitor.UNKNOWN_MODEL else key
+                release = (group.get("releases") or [None])[-1]
+                found = monitor.entity_reference(con, model, release, gold_rates)
+                resolved[key] = found if found.rates else NO_REFERENCE
+    fallback = fixed_reference(gold_rates)
+    return lambda key, group: resolved.get(key) or fallback(key, group)
 
 
 def entity_checks(summary: dict, references: References | Mapping[str, float], limits: ServingMonitor) -> list[dict]:
@@ -233,16 +233,22 @@ def due_windows(window_end: float | None, now: float, minutes: float) -> tuple[l
     return windows[-MAX_WINDOWS_PER_TICK:], (windows[-1][1] if windows else (window_end or start))
 
 
+def read_windows(limits: ServingMonitor, window_end: float | None, now: float) -> tuple[list[tuple[str, dict]], float]:
+    """(window key, summary) of the due windows from the request store, and the new cursor end."""
+    windows, new_end = due_windows(window_end, now, limits.window_minutes)
+    summaries = []
+    for start, end in windows:
+        log = monitor.read_requests(limits.directory, since=start, until=end)
+        summaries.append((window_key(start), monitor.summarize(log.records)))
+    return summaries, new_end
+
+
 def check_windows(
     limits: ServingMonitor, references: References | Mapping[str, float], window_end: float | None, now: float
 ) -> tuple[list[WindowCheck], float]:
     """Read and judge the due windows from the request store."""
-    windows, new_end = due_windows(window_end, now, limits.window_minutes)
-    checks = []
-    for start, end in windows:
-        log = monitor.read_requests(limits.directory, since=start, until=end)
-        checks.append(check_window(window_key(start), monitor.summarize(log.records), references, limits))
-    return checks, new_end
+    summaries, new_end = read_windows(limits, window_end, now)
+    return [check_window(key, summary, references, limits) for key, summary in summaries], new_end
 
 
 def _describe(check: WindowCheck) -> str:
@@ -295,12 +301,14 @@ def serving_monitor_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     state = json.loads(context.cursor) if context.cursor else {}
     now = time.time()
+    summaries, new_end = read_windows(serving_monitor, state.get("window_end"), now)
     with warehouse.connect(read_only=True) as con:
         reference = latest_reference(con)
         ref_version = reference["reference_version"] if reference else "none"
         profile = json.loads(reference["profile"]) if reference else {}
         gold = profile.get("entity_type_rates") or {}
-        checks, new_end = check_windows(serving_monitor, lineage_references(con, gold), state.get("window_end"), now)
+        references = lineage_references(con, gold, [summary for _key, summary in summaries])
+    checks = [check_window(key, summary, references, serving_monitor) for key, summary in summaries]
     if not checks:
         return dg.SkipReason(f"no complete {serving_monitor.window_minutes:g}-minute window since the last check")
     for check in checks:

@@ -14,7 +14,7 @@ from clinical.serving import monitor
 from resources import Alerting, RetrainingPolicy, ServingMonitor, Warehouse
 from resources.retraining import write_pause
 from sensors import serving_monitor_sensor
-from sensors.serving_monitor import check_window, check_windows, due_windows, lineage_references
+from sensors.serving_monitor import check_window, due_windows, lineage_references, read_windows
 
 REFERENCE_RATES = {"condition": 0.4, "lab_value": 0.2, "medication": 0.25, "procedure": 0.15}
 HOUR = 3600.0
@@ -206,8 +206,10 @@ def test_a_biased_model_is_compared_with_its_own_evaluation_not_with_gold(env) -
     assert f"entity-type rates of {model} drifted" in alert["text"]
     # The rates by type (in the tick's log): the model's evaluated entities per note beside the entities
     # per request it serves now.
+    [(key, summary)], _end = read_windows(limits(env.store), env.t0 + HOUR, env.t0 + 2 * HOUR)
     with warehouse.connect(env.warehouse.path, read_only=True) as con:
-        [check], _end = check_windows(limits(env.store), lineage_references(con, {}), env.t0 + HOUR, env.t0 + 2 * HOUR)
+        references = lineage_references(con, {}, [summary])
+    check = check_window(key, summary, references, limits(env.store))
     rows = {r["type"]: r for r in check.report.statistics["entity_by_type"]}
     assert rows["lab_value"]["reference_per_note"] == 0.0 and rows["lab_value"]["observed_per_request"] == 2.0
     assert rows["condition"]["reference_rate"] == 0.9 and rows["condition"]["observed_rate"] == 0.4
