@@ -18,6 +18,7 @@ from clinical.modeling.lora import (
     IGNORE_INDEX,
     SUMMARY_FILENAME,
     LoraTrainingConfig,
+    assistant_loss,
     collate,
     encode_example,
     latest_checkpoint,
@@ -69,6 +70,22 @@ def test_collate_pads_right_and_masks_padding():
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 2, 2]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert batch["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
+
+
+def test_assistant_loss_matches_the_models_loss_with_the_lm_head_on_labelled_positions_only(tiny_base, tokenizer):  # noqa: F811
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_base.path, dtype=torch.float32)
+    examples = [
+        encode_example(tokenizer, chat_messages(text, ENTITIES), 1024) for text in ("Pt on aspirin.", "x " * 40)
+    ]
+    batch = collate(examples, tokenizer.pad_token_id, pad_to=128)
+    seen = []
+    handle = model.lm_head.register_forward_hook(lambda module, args, out: seen.append(args[0].shape[0]))
+    loss, n = assistant_loss(model, batch)
+    handle.remove()
+    assert n == int((batch["labels"][:, 1:] != IGNORE_INDEX).sum()) and seen == [n]  # one row per labelled token
+    torch.testing.assert_close(loss, model(**batch).loss, atol=1e-5, rtol=0)
 
 
 def test_training_reduces_loss_on_a_repeated_batch(tiny_adapter):  # noqa: F811

@@ -6,7 +6,8 @@
 
 Reading order: config, data (chat template -> token ids, loss only on the assistant reply, batches of
 similar length), model (base + LoRA on the attention projections), loop (AdamW, optional bf16
-autocast, gradient accumulation), checkpoint (peft adapter + training_summary.json).
+autocast, gradient accumulation; the LM head runs only where there is a label), checkpoint (peft
+adapter + training_summary.json).
 Benchmark: `.venv/bin/python benchmarks/lora_bench.py`.
 """
 
@@ -221,6 +222,28 @@ def collate(
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
+def assistant_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """Mean next-token cross-entropy over the labelled (assistant) positions, and their count.
+
+    The same value as the model's own `labels=` loss, but the LM head runs only at the positions
+    whose next token has a label (`logits_to_keep` as a boolean mask): the prompt's logits (about 60 %
+    of the tokens of a MACCROBAT chunk, each a 49,152-wide vocabulary row for SmolLM2) are never
+    computed, stored or backpropagated. It goes through the model's full forward, so accelerate /
+    FSDP wrappers see an ordinary call.
+    """
+    labels = batch["labels"]
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != IGNORE_INDEX
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep).logits
+    targets = labels[:, 1:][keep[:, :-1]]
+    if logits.dim() != 2 or logits.shape[0] != targets.numel():
+        raise ValueError(
+            f"{type(model).__name__} ignored a boolean logits_to_keep mask (logits {tuple(logits.shape)}): "
+            "a causal LM of transformers >= 5 is needed"
+        )
+    return torch.nn.functional.cross_entropy(logits.float(), targets), targets.numel()
+
+
 def micro_batch_plan(
     lengths: Sequence[int], config: LoraTrainingConfig, total_steps: int, processes: int = 1
 ) -> list[list[int]]:
@@ -379,7 +402,7 @@ def train_lora(
             batch = collate([train_examples[i] for i in plan[index]], pad_token_id, pad_to=pad_to)
             batch = {key: value.to(device) for key, value in batch.items()}
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                loss = model(**batch).loss
+                loss, _ = assistant_loss(model, batch)
             accelerator.backward(loss / config.grad_accum)
             window_loss += loss.item() / config.grad_accum
             session_tokens += int(batch["attention_mask"].sum())
@@ -548,8 +571,7 @@ def _mean_loss(model, examples, batch_size: int, pad_token_id: int, device, use_
         batch = collate([examples[i] for i in order[start : start + batch_size]], pad_token_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = model(**batch).loss
-        n = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+            loss, n = assistant_loss(model, batch)
         total += loss.item() * n
         count += n
     model.train()
