@@ -25,6 +25,7 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("Can someone call me on 450 0840? Thanks", ["450 0840"]),
         ("call wife at 9472 7916 with updates", ["9472 7916"]),
         ("They're not answering at 99 668472", ["99 668472"]),
+        ("call him back if status changes, # 555-8812.", ["555-8812"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):

@@ -54,6 +54,8 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "sent to 3911 fourth avenue suite 112", ["3911 fourth avenue suite 112"]),
         (StreetAddressRecognizer, "uscgc aslakhanov\nfpo ae 44941?", ["uscgc aslakhanov\nfpo ae 44941"]),
         (PlacePostcodeRecognizer, "office in ARENDAL 4844 in", ["ARENDAL", "4844"]),
+        (FacilityLocationRecognizer, "Pt lives in Revere with wife; from Mass General ED", ["Revere", "Mass General"]),
+        (StreetAddressRecognizer, ">770 26 rue des lieutemants Thomazo\n", ["770 26 rue des lieutemants Thomazo"]),
         (PlacePostcodeRecognizer, "support us in Costamezzana 43015 now", ["Costamezzana", "43015"]),
         (PlacePostcodeRecognizer, "Quinta de São Tiago 3610-114", ["Quinta de São Tiago", "3610-114"]),
     ],
@@ -77,6 +79,7 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (ZipCodeRecognizer, "platelets 15000 today"),
         (PlacePostcodeRecognizer, "moved to Room 4844; Vanco 1000 q12h; Levophed 2000 units"),
         (PlacePostcodeRecognizer, "Zosyn 4500 mg IV; TSICU 1200 handoff"),
+        (FacilityLocationRecognizer, "moved from Ohio to Canada; lives in Nursing Home; General Surgery"),
         (StreetAddressRecognizer, "gave 2 units of prbc this am"),
     ],
 )
@@ -98,6 +101,8 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         ("The letter arrived at 760 Passauer Strasse 33, Cite Guedouala, Tunisia last night.", ["Cite Guedouala"]),
         ("at 9554 62 Rue Gafsa Apt. 981\nToronto", ["9554 62 Rue Gafsa Apt. 981", "Toronto"]),
         ("It is at 9721 Dalmatinova 43 Apt. 678 Velenje nan", ["9721 Dalmatinova 43 Apt. 678 Velenje"]),
+        ("to 50541 Mlýnská 1540\nTrancoso\n, GU\n Portugal 44674 for", ["50541 Mlýnská 1540\nTrancoso\n, GU", "44674"]),
+        ("same: 2613 avenida praia 1 suite 463, mohács, hungary 24743", ["2613 avenida praia 1 suite 463, mohács"]),
     ],
 )
 def test_engine_redacts_address_blocks(deid, text, phi):

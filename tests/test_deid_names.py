@@ -48,6 +48,7 @@ from clinical.deid.recognizers import (
         (ContextNameRecognizer, "notified dr ramos of SBP 80s", ["ramos"]),
         (NameShapeRecognizer, "Tomomi Nishiyama was admitted", ["Tomomi", "Nishiyama"]),
         (NameShapeRecognizer, "visited by Gelencsér and Wisława", ["Gelencsér", "Wisława"]),
+        (NameShapeRecognizer, "Ciset lives on Rua Mina. You're welcome.", ["Ciset"]),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):

@@ -336,7 +336,7 @@ _ADDRESS_TAIL_SPACE = re.compile(
 )
 _ADDRESS_TAIL_BREAK = re.compile(
     rf"[ \t]*(?:,|\n[ \t>?]*(?:,)?)[ \t]*(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|{_ADDRESS_PLACE})"
-    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])))|[.;)]?[ \t]*$)",
+    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])|nan\b))|[.;)]?[ \t]*$)",
     flags=re.MULTILINE,
 )
 _ADDRESS_TAIL_MAX = 8
@@ -348,11 +348,16 @@ _COUNTRY = (
 # A country, or "nan" (an empty field some address formatters write), after a space or a comma, whatever
 # follows ("... Apt. 819 Rzeszów Poland. It serves"); city words before a country, a postcode or the end
 # of the line.
-_ADDRESS_TAIL_COUNTRY = re.compile(rf"[ \t]*,?[ \t]*(?i:{_COUNTRY})(?![\p{{L}}\d])")
+_ADDRESS_TAIL_COUNTRY = re.compile(
+    rf"[ \t]*(?:,|\n[ \t>?]*)?[ \t]*(?i:{_COUNTRY})(?:[ ]\d{{3,6}}(?:-\d{{3,4}})?)?(?![\p{{L}}\d])"
+)
 _ADDRESS_TAIL_CITY = re.compile(
-    rf"[ \t]+{_ADDRESS_PLACE}(?=[ \t]*,?[ \t]*(?i:{_COUNTRY})(?![\p{{L}}])|[ \t]+\d{{3,6}}(?![\d.,/])|[.;]?[ \t]*$)",
+    rf"[ \t]+{_ADDRESS_PLACE}(?=[ \t]*,?[ \t]*(?i:{_COUNTRY})(?![\p{{L}}])|[ \t]+\d{{3,6}}(?![\d.,/])|[.;]?[ \t]*$)"
+    rf"|[ \t]*,[ \t]*\p{{L}}[\p{{L}}'’.\-]*(?:[ ]\p{{L}}[\p{{L}}'’.\-]*){{0,3}}"
+    rf"(?=[ \t]*,[ \t]*(?i:{_COUNTRY})(?![\p{{L}}]))",
     flags=re.MULTILINE,
 )
+_STATE_CODE_TAIL = re.compile(r"[\s,]*\p{Lu}{2}")
 # A house number written before the street's own number ("9554 62 Rue Gafsa"), "the corner of".
 _ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6}[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
 
@@ -384,7 +389,8 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                 or _ADDRESS_TAIL_SPACE.match(text, end, limit)
                 or _ADDRESS_TAIL_CITY.match(text, end, limit)
             )
-            if tail is None or is_clinical_term(tail.group(0)):
+            # A two-letter code inside the block is a state or province ("GU", "PA"), not an abbreviation.
+            if tail is None or (is_clinical_term(tail.group(0)) and not _STATE_CODE_TAIL.fullmatch(tail.group(0))):
                 break
             end = tail.end()
         floor = out[-1].end if out else 0

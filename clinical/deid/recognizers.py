@@ -315,7 +315,8 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern("phone (trunk 0)", r"(?<![\w.+])0\d{2,4}(?:[ .-]\d{2,4}){2,3}(?![\w.])", 0.5),
         Pattern("phone (area in brackets)", r"(?<![\w+])\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?!\d)", 0.6),
-        Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ -]\d{4}(?![\w.-])", 0.3),
+        Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
+        Pattern("phone (local 7 digits, hyphen)", r"(?<![\w.\-/])\d{3}-\d{4}(?![\w\-/]|\.\d)", 0.45),
         # International groupings ("024 971 50 30", "01.84.17.61.18", "+46 (0)8 928 571 38"): one separator.
         Pattern(
             "phone (digit groups)",
@@ -403,7 +404,7 @@ class PlacePostcodeRecognizer(EntityRecognizer):
         r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})"
     )
     _PATTERN = re.compile(
-        rf"(?<![\p{{L}}\d])(?:{_PLACE})[ ]{{1,2}}(?:K[ ])?{_CODE}"
+        rf"(?<![\p{{L}}\d])(?:{_PLACE})[ ]{{1,2}}(?:nan[ ])?{_CODE}"
         r"(?![\p{L}\d/]|[.,:]\d|\s*(?i:mg|mcg|g|ml|units?|iu|%|mmol|meq|kg|cm|mm|am|pm|hrs?|h|min|x)\b)"
     )
 
@@ -418,6 +419,14 @@ class PlacePostcodeRecognizer(EntityRecognizer):
     def load(self) -> None:
         """Nothing to load."""
 
+    @staticmethod
+    def _town_word(word: str, is_english_word) -> bool:
+        if len(word) < 4:
+            return False
+        if word.isupper():
+            return len(word) >= 5 and not is_clinical_term(word) and not is_english_word(word)
+        return is_unknown_proper_word(word)
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """ZIP_CODE and LOCATION results for postcodes after a town-shaped word (offsets only)."""
         from clinical.deid.lexicons import is_english_word
@@ -425,9 +434,7 @@ class PlacePostcodeRecognizer(EntityRecognizer):
         results = []
         for m in self._PATTERN.finditer(text):
             words = re.findall(r"\p{L}[\p{L}'’\-]*", m.group("place"))
-            last = words[-1] if words else ""
-            caps = last.isupper() and len(last) >= 5 and not is_clinical_term(last) and not is_english_word(last)
-            if not (caps or is_unknown_proper_word(last.title() if last.isupper() else last)):
+            if not any(self._town_word(w, is_english_word) for w in words):
                 continue
             if "ZIP_CODE" in entities:
                 results.append(RecognizerResult("ZIP_CODE", m.start("code"), m.end("code"), 0.6))
@@ -469,6 +476,12 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|sétány|náměstí|nám\.|ulice|trg|cesta|ulica|gatve|iela|prospekt|pr\.|str\.|st\.))"
             r"\s*,?\s*\d{1,5}[a-zA-Z]?\b\.?",
             0.7,
+        ),
+        Pattern(
+            "address (number, street word, words)",
+            r"\b\d{1,6}(?:[ ]\d{1,6})?[ ]+(?i:rue|rua|rúa|calle|via|viale|avenida|avda\.|paseo|ul\.|ulica|strada"
+            r"|chemin|boulevard|odos)[ ]+[\p{L}'’.\-]+(?:[ ][\p{L}'’.\-]+){0,4}?(?=[ \t]*(?:,|\n|$|[.;](?:[ ]|$)))",
+            0.6,
         ),
         Pattern(
             "address (number, any-case words, street word)",
@@ -676,7 +689,10 @@ class NameShapeRecognizer(EntityRecognizer):
             word = m.group(0)
             if len(word) < 4 or not is_unknown_proper_word(word):
                 continue
-            if doc is not None and not self._proper_noun(doc, m.start(), m.end()):
+            # At the start of a sentence or line any word is capitalised: there spaCy's tagger must call
+            # it a proper noun; inside a sentence the capital letter says so.
+            opening = re.search(r"(?:^|[.!?:;\n>\"(]\s*)$", text[max(0, m.start() - 3) : m.start()]) is not None
+            if opening and doc is not None and not self._proper_noun(doc, m.start(), m.end()):
                 continue
             if lower_words is None:
                 lower_words = {w for w in re.findall(r"(?<![\p{L}])\p{Ll}[\p{Ll}'’\-]+", text)}
@@ -688,9 +704,13 @@ class NameShapeRecognizer(EntityRecognizer):
 
     @staticmethod
     def _proper_noun(doc, start: int, end: int) -> bool:
-        # spaCy's tagger tells "Histopathologic examination" (JJ) and "Although" (IN) from a name (NNP).
+        # spaCy's tagger tells "Histopathologic examination" (JJ) and "Although" (IN) from a name (NNP);
+        # a word that opens a sentence as the subject of a verb ("Tomomi is", "Trivo lives") is one too.
         span = doc.char_span(start, end, alignment_mode="expand")
-        return span is None or any(t.tag_ in ("NNP", "NNPS") or t.ent_type_ in ("PERSON", "GPE") for t in span)
+        if span is None or any(t.tag_ in ("NNP", "NNPS") or t.ent_type_ in ("PERSON", "GPE") for t in span):
+            return True
+        following = doc[span.end] if span.end < len(doc) else None
+        return following is not None and following.tag_ in ("VBZ", "VBD", "MD")
 
 
 _MEDICAL_PREFIXES = (
@@ -748,8 +768,8 @@ def is_unknown_proper_word(word: str) -> bool:
     from clinical.deid.lexicons import FUNCTION_WORDS, clinical_vocabulary, is_english_word
     from clinical.deid.residual import COMMON_WORDS
 
-    lower = word.lower()
-    key = lower[:-2] if lower.endswith(("'s", "’s")) else lower
+    lower = word.lower().replace("’", "'")
+    key = re.sub(r"(?:'s|'re|'ll|'ve|'d|'m|n't)$", "", lower)
     parts = key.split("-")
     vocabulary = clinical_vocabulary()
     if any(p in vocabulary or p in FUNCTION_WORDS or p in _ALLOWED_PLACES for p in parts):
@@ -787,6 +807,21 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
             rf"(?=,[ ]?(?:{_STATE_CODES}|{'|'.join(US_STATES)})\b(?![\p{{L}}]))",
             0.6,
         ),
+        Pattern(
+            "facility (X General, X Memorial)",
+            r"\b(?:St\.[ ]|Saint[ ])?\p{Lu}[\p{L}'’\-]+(?:[ ]\p{Lu}[\p{L}'’\-]+)?[ ](?:General|Memorial)\b"
+            r"(?![ ](?:Surgery|Medicine|Pediatrics|Anesthesia|Appearance|Condition|Health|Practice|Practitioner))",
+            0.5,
+        ),
+        Pattern(
+            "place after a home cue",
+            r"(?<=\b(?i:lives|living|resides|residing|resident[ ]of|native[ ]of|moved[ ](?:to|from)|born[ ]in"
+            r"|grew[ ]up[ ]in|home[ ]in|house[ ]in|apartment[ ]in|is[ ]from|was[ ]from|comes[ ]from|visiting[ ]from"
+            r"|vacation(?:ing)?[ ]in|trip[ ]to)(?:[ ](?i:in|at|on))?[ ])"
+            r"(?!(?:Home|Hospice|Rehab|Nursing|Assisted|Skilled|Medicine|Surgery|Floor|Unit|ICU|House)\b)"
+            r"\p{Lu}[\p{L}'’.\-]+(?:[ ]\p{Lu}[\p{L}'’.\-]+){0,2}",
+            0.5,
+        ),
     ]
     CONTEXT = ["hospital", "transferred", "from", "lives", "in"]
 
@@ -795,6 +830,8 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         """Clinical words before the facility word ("Heart Failure Clinic", "Ventricular Septum, LA") make
         no place, unless a word that names an institution is among them ("Day General Hospital")."""
+        if re.sub(r"^the\s+", "", pattern_text.lower().strip(" .,")) in _ALLOWED_PLACES:
+            return True  # states and countries stay under Safe Harbor ("moved from Ohio")
         words = {w.lower() for w in re.findall(r"\p{L}+", pattern_text)}
         return not words & self._PROPER and is_clinical_phrase(pattern_text)
 
