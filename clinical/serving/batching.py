@@ -26,8 +26,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from clinical.parsing import parse_model_output
-
 if TYPE_CHECKING:
     from clinical.modeling.extract import ExtractionResult, Extractor
 
@@ -36,8 +34,7 @@ R = TypeVar("R")
 
 DEFAULT_MAX_BATCH_SIZE = 8
 DEFAULT_MAX_WAIT_S = 0.005
-DEFAULT_MAX_BATCH_TOKENS = 8192
-"""Prompt tokens in one generate() call (padded length x rows): bounds the KV cache of a batch."""
+DEFAULT_MAX_BATCH_TOKENS = 8192  # prompt tokens in one generate() call (see Extractor.extract_many)
 
 logger = logging.getLogger(__name__)
 
@@ -147,112 +144,18 @@ class MicroBatcher(Generic[T, R]):
             fut.set_result(result)
 
 
-def _generation_ids(extractor: Extractor) -> tuple[list[int], int]:
-    eos = getattr(extractor, "_eos_token_ids", None)
-    pad = getattr(extractor, "_pad_token_id", None)
-    if eos is None or pad is None:  # an Extractor from before these attributes existed
-        tokenizer = extractor.tokenizer
-        eos = [tokenizer.eos_token_id]
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return list(eos), int(pad)
-
-
 def extract_batch(
     extractor: Extractor, texts: Sequence[str], max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
 ) -> list[ExtractionResult]:
-    """Entities of each note, in order, with as few generate() calls as the token budget allows.
+    """Entities of each note, in order, with as few generate() calls as the token budget allows
+    (Extractor.extract_many: notes of similar length left-padded into one greedy generate(); one
+    note goes through `extract` unchanged, so there is no padding at concurrency 1).
 
-    One note goes through `extractor.extract` unchanged (no padding at concurrency 1). Several notes
-    are left-padded into one greedy generate() with the Extractor's own decoding settings; notes are
-    grouped in input order so that padded length x rows stays within `max_batch_tokens`.
-
-    extractor: a loaded Extractor (its model, tokenizer and settings are used; only the calling
-        thread may generate with it, as in the service's batch thread).
-    texts: validated (and, where configured, de-identified) notes.
+    extractor: a loaded Extractor (only the calling thread may generate with it, as in the service's
+        batch thread). texts: validated (and, where configured, de-identified) notes.
     max_batch_tokens: prompt-token budget of one generate() call.
     """
-    if len(texts) == 1:
-        return [extractor.extract(texts[0])]
-    from clinical.modeling.extract import prompt_messages
-
-    tokenizer = extractor.tokenizer
-    prompts = [
-        tokenizer.apply_chat_template(
-            prompt_messages(text), add_generation_prompt=True, tokenize=True, return_dict=True
-        )["input_ids"]
-        for text in texts
-    ]
-    groups: list[list[int]] = []
-    for index in range(len(prompts)):
-        if groups:
-            rows = groups[-1] + [index]
-            if max(len(prompts[i]) for i in rows) * len(rows) <= max_batch_tokens:
-                groups[-1].append(index)
-                continue
-        groups.append([index])
-    results: list[ExtractionResult | None] = [None] * len(texts)
-    for group in groups:
-        if len(group) == 1:
-            results[group[0]] = extractor.extract(texts[group[0]])
-            continue
-        batch = _generate_padded(extractor, [prompts[i] for i in group], [texts[i] for i in group])
-        for index, result in zip(group, batch, strict=True):
-            results[index] = result
-    return [r for r in results if r is not None]
-
-
-def _generate_padded(extractor: Extractor, prompts: list[list[int]], texts: list[str]) -> list[ExtractionResult]:
-    import torch
-    from transformers import GenerationConfig
-
-    from clinical.modeling.extract import REPETITION_PENALTY, ExtractionResult
-
-    start = time.perf_counter()
-    eos_ids, pad_id = _generation_ids(extractor)
-    width = max(len(p) for p in prompts)
-    input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for row, ids in enumerate(prompts):
-        input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-        attention_mask[row, width - len(ids) :] = 1
-    config = GenerationConfig(
-        do_sample=False,
-        max_new_tokens=extractor.max_new_tokens,
-        repetition_penalty=REPETITION_PENALTY,
-        eos_token_id=eos_ids,
-        pad_token_id=pad_id,
-    )
-    with torch.inference_mode():
-        output = extractor.model.generate(
-            input_ids=input_ids.to(extractor.device),
-            attention_mask=attention_mask.to(extractor.device),
-            generation_config=config,
-            logits_processor=extractor.logits_processor(texts),
-        )
-    elapsed = time.perf_counter() - start
-    results = []
-    eos_set = set(eos_ids)
-    for row, ids in enumerate(prompts):
-        new = output[row, width:].tolist()
-        # Rows that finished early are padded (with pad or eos ids) up to the longest row.
-        for cut, token in enumerate(new):
-            if token in eos_set:
-                new = new[: cut + 1]
-                break
-        raw = extractor.tokenizer.decode(new, skip_special_tokens=True)
-        parsed = parse_model_output(raw)
-        results.append(
-            ExtractionResult(
-                entities=parsed.entities,
-                valid_json=parsed.valid_json,
-                raw_output=raw,
-                latency_s=elapsed,
-                salvaged=parsed.salvaged,
-                output_tokens=len(new),
-                prompt_tokens=len(ids),
-            )
-        )
-    return results
+    return extractor.extract_many(list(texts), max_batch_tokens=max_batch_tokens)
 
 
 def batch_summary(stats: BatchStats) -> dict[str, Any]:
