@@ -246,3 +246,28 @@ def test_cli_extract_with_a_bento_tag(tiny_bento, tmp_path):  # noqa: F811
     [row] = [json.loads(line) for line in out.read_text().splitlines()]
     assert row["id"] == "n1" and row["valid_json"] is True
     assert all(entity["text"] in NOTE for entity in row["entities"])
+
+
+def test_evaluation_batches_give_the_same_entities_as_one_at_a_time(tiny_base):  # noqa: F811
+    """The evaluation asset decodes its notes in batches: the scores must not depend on the batch size."""
+    from clinical_assets.evaluation import predicted_per_note, run_extractor
+
+    extractor = Extractor.load(tiny_base.path, max_new_tokens=10)
+    records = [{"text": text} for text, _ in NOTES] + [{"text": NOTE}]
+    lines: list[str] = []
+    one = run_extractor(extractor, records, None, lines.append, batch_size=1)
+    batched = run_extractor(extractor, records, None, lines.append, batch_size=3)
+    assert [r[:2] for r in batched] == [r[:2] for r in one]
+    assert all(r[2] > 0 for r in batched)
+    assert lines[-1].startswith(f"{len(records)}/{len(records)} notes")
+    rates = predicted_per_note([r[0] for r in one])
+    assert set(rates) == set(ENTITY_TYPES)
+    assert sum(rates.values()) == pytest.approx(sum(len(r[0]) for r in one) / len(records), abs=1e-3)
+
+
+def test_predicted_per_note_counts_each_type():
+    from clinical_assets.evaluation import predicted_per_note
+
+    rates = predicted_per_note([[{"type": "medication", "text": "a"}, {"type": "condition", "text": "b"}], []])
+    assert rates == {"medication": 0.5, "condition": 0.5, "procedure": 0.0, "lab_value": 0.0}
+    assert predicted_per_note([]) == dict.fromkeys(ENTITY_TYPES, 0.0)
