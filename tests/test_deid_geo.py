@@ -9,6 +9,7 @@ from deid_helpers import found, leaked, typed
 
 from clinical.deid.engine import RESTRICTED_ZIP3, PhiSpan, extend_addresses
 from clinical.deid.recognizers import (
+    ContextPlaceRecognizer,
     FacilityLocationRecognizer,
     LabelledAddressRecognizer,
     PlacePostcodeRecognizer,
@@ -54,6 +55,8 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "sent to 3911 fourth avenue suite 112", ["3911 fourth avenue suite 112"]),
         (StreetAddressRecognizer, "uscgc aslakhanov\nfpo ae 44941?", ["uscgc aslakhanov\nfpo ae 44941"]),
         (PlacePostcodeRecognizer, "office in ARENDAL 4844 in", ["ARENDAL", "4844"]),
+        (ContextPlaceRecognizer, "Pt transferred from Beth Israel Deaconess on 3/4.", ["Beth Israel Deaconess"]),
+        (ContextPlaceRecognizer, "Sent to Spaulding Rehab tomorrow", ["Spaulding Rehab"]),
         (FacilityLocationRecognizer, "Pt lives in Revere with wife; from Mass General ED", ["Revere", "Mass General"]),
         (StreetAddressRecognizer, ">770 26 rue des lieutemants Thomazo\n", ["770 26 rue des lieutemants Thomazo"]),
         (PlacePostcodeRecognizer, "support us in Costamezzana 43015 now", ["Costamezzana", "43015"]),
@@ -80,6 +83,7 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (PlacePostcodeRecognizer, "moved to Room 4844; Vanco 1000 q12h; Levophed 2000 units"),
         (PlacePostcodeRecognizer, "Zosyn 4500 mg IV; TSICU 1200 handoff"),
         (FacilityLocationRecognizer, "moved from Ohio to Canada; lives in Nursing Home; General Surgery"),
+        (ContextPlaceRecognizer, "transferred to MICU, then to Floor; admitted to Medicine; came from Ohio"),
         (StreetAddressRecognizer, "gave 2 units of prbc this am"),
     ],
 )

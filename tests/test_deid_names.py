@@ -98,10 +98,16 @@ def test_recognizer_keeps_clinical_words(recognizer_cls, text):
         ("Pt is a 92 y/o F; daughter (Ann Ng) called.", ["Ann Ng"]),
         ("Spoke w/ son Teodor via phone; Dr. Okonkwo aware.", ["Teodor", "Okonkwo"]),
         ("Szabina J Gelencsér and Maika van de Noort visited", ["Szabina J Gelencsér", "Maika van de Noort"]),
+        ("PT'S WIFE MARY IN TO VISIT. SPOKE WITH DR. KOWALSKI RE: PLAN.", ["MARY", "KOWALSKI"]),
     ],
 )
 def test_engine_redacts_names(deid, text, names):
     assert leaked(text, deid.detect(text), names) == []
+
+
+def test_all_caps_names_stop_before_function_words(deid):
+    text = "PT'S WIFE MARY IN TO VISIT. SPOKE WITH DR. KOWALSKI RE: PLAN."
+    assert typed(text, deid.detect(text)) == [("MARY", "PERSON"), ("KOWALSKI", "PERSON")]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ import pkgutil
 import re
 from pathlib import Path
 
-LEXICONS_VERSION = "0.1.0"
+LEXICONS_VERSION = "0.2.0"
 """Bump with any change to how the lists below are built: it enters the recognizers' version."""
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -43,7 +43,7 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
     march april may june july august september october november december today tomorrow yesterday
     am pm hospital clinic unit floor room bed ward home street road avenue north south east west
     plan history assessment impression note notes report summary family social medical past present
-    daughter son wife husband mother father sister brother friend nurse doctor team care called
+    daughter son wife husband mother father sister brother friend nurse doctor team care called re aware
     """.split()
 )
 """Lower-case words that are never taken for a name whatever a locale's name list holds."""

@@ -542,6 +542,9 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     FLAGS = CASE_SENSITIVE
     _NAME_WORD = (
         r"(?!(?:Dr|Mr|Mrs|Ms|Miss|Prof|MD|DO|RN|NP|PA|PhD|MBBS|DDS|LPN|LVN|CNA|RT|RRT|BSN|MSN|APRN|FNP|CRNA|DNP)\b)"
+        # ALL-CAPS notes: the function words after a name are not part of it ("WIFE MARY IN TO VISIT").
+        r"(?!(?:IN|TO|AT|ON|OF|RE|AND|OR|THE|IS|WAS|FOR|WITH|BY|AS|AN|IF|SO|NO|NOT|PT|ALSO|AWARE|HERE|WILL|HAS"
+        r"|HAD|CALLED|VISITED|VISITING|UPDATED|AT|FROM|ABOUT|PER|RN|MD)\b)"
         r"\p{Lu}[\p{L}'’\-]+"
     )
     _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ]\p{{Lu}}\.?(?![\p{{L}}']))?(?:[ ]{_NAME_WORD}){{0,2}}"
@@ -592,7 +595,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "name after a lower-case title",
-            rf"(?<=\b(?i:dr|mr|mrs|ms|mx|prof)\.[ ]?){_ANY_WORD}(?:[ ]\p{{L}}\.)?(?:[ ]\p{{Lu}}[\p{{L}}'’\-]+)?",
+            rf"(?<=\b(?i:dr|mr|mrs|ms|mx|prof)\.[ ]?){_ANY_WORD}(?:[ ]\p{{L}}\.)?(?:[ ]{_NAME_WORD})?",
             0.6,
         ),
         Pattern(
@@ -654,6 +657,35 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
             return True
         names = person_names()
         return all(is_english_word(w) and w.lower() not in names for w in words)
+
+
+class ContextPlaceRecognizer(ClinicalPatternRecognizer):
+    """Hospitals, facilities and towns after a transfer cue: "transferred from Beth Israel", "sent to
+    Spaulding Rehab", "came from Lowell". Units and services ("transferred to MICU", "to Floor") are
+    dropped as ContextNameRecognizer drops ordinary words: a candidate of English, clinical or function
+    words only, none of them in the name gazetteer, is no place."""
+
+    ENTITY = "LOCATION"
+    FLAGS = CASE_SENSITIVE
+    PATTERNS = [
+        Pattern(
+            "place after a transfer cue",
+            r"(?<=\b(?i:transferred|transfer(?:red)?|tx'?d|sent|admitted|came|arrived|returned|discharged|d/c'?d"
+            r"|brought|flown|med[ ]?flighted|ambulanced|accepted)[ ](?i:from|to|at|in)[ ](?:the[ ])?)"
+            r"(?:St\.[ ]|Saint[ ])?\p{Lu}[\p{L}'’\-]+(?:[ ](?:of[ ])?\p{Lu}[\p{L}'’\-]+){0,3}",
+            0.5,
+        ),
+    ]
+    CONTEXT = ["transferred", "from", "hospital"]
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Units, services and ordinary words ("MICU", "Floor", "Medicine") are no place."""
+        words = re.findall(r"\p{L}[\p{L}'’\-]*", pattern_text)
+        if all(w.isupper() and len(w) <= 5 for w in words):
+            return True
+        if re.sub(r"^the\s+", "", pattern_text.lower().strip(" .,")) in _ALLOWED_PLACES:
+            return True
+        return ContextNameRecognizer.invalidate_result(self, pattern_text)
 
 
 class NameShapeRecognizer(EntityRecognizer):
@@ -817,6 +849,8 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
             "place after a home cue",
             r"(?<=\b(?i:lives|living|resides|residing|resident[ ]of|native[ ]of|moved[ ](?:to|from)|born[ ]in"
             r"|grew[ ]up[ ]in|home[ ]in|house[ ]in|apartment[ ]in|is[ ]from|was[ ]from|comes[ ]from|visiting[ ]from"
+            r"|called[ ]from|calling[ ]from|driving[ ](?:in[ ])?from|drove[ ](?:in[ ])?from|flew[ ](?:in[ ])?from"
+            r"|flying[ ](?:in[ ])?from|lives[ ](?:near|outside(?:[ ]of)?)|works[ ]in|family[ ]in"
             r"|vacation(?:ing)?[ ]in|trip[ ]to)(?:[ ](?i:in|at|on))?[ ])"
             r"(?!(?:Home|Hospice|Rehab|Nursing|Assisted|Skilled|Medicine|Surgery|Floor|Unit|ICU|House)\b)"
             r"\p{Lu}[\p{L}'’.\-]+(?:[ ]\p{Lu}[\p{L}'’.\-]+){0,2}",
@@ -1010,7 +1044,8 @@ CLINICAL_TERMS: frozenset[str] = frozenset(
     rhonchorous rhonchi anasarca mottled mottling cyanotic diaphoretic
     tolerating tol'd tol'ing titrated titrating weaned weaning extubated intubated reintubated trached peg'd
     osh micu sicu ccu csru tsicu nicu picu pacu cvicu neuroicu ambu snf ltac ltach vna pcp rns mds cna pct
-    rts slp nsg hospitalist intensivist housestaff
+    rts slp nsg hospitalist intensivist housestaff nepro jevity osmolite glucerna peptamen vivonex nutren
+    pulmocare twocal novasource isosource impact probalance respalor promod beneprotein
     """.split()
 )
 """Lower-case words that are never a name or place in a note, whatever spaCy says: abbreviations,
@@ -1312,6 +1347,7 @@ PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
     StreetAddressRecognizer,
     LabelledNameRecognizer,
     ContextNameRecognizer,
+    ContextPlaceRecognizer,
     LabelledAddressRecognizer,
     FacilityLocationRecognizer,
     LabelledIdRecognizer,
