@@ -1,7 +1,9 @@
 """Serving monitor: per-request statistics of the extraction service, never the text.
 
 The service calls `record_request(...)` once per request (success or failure); the
-serving_monitor_sensor reads a time window back with `read_requests(...)` and `summarize(...)`.
+serving_monitor_sensor reads a time window back with `read_requests(...)` and `summarize(...)`, and
+compares each served model version's entity types with what that model predicted on its evaluation
+(`entity_reference(...)`: the evaluation found through lineage, else the gold rates, saying so).
 
 Store: JSONL files, one per UTC day, `<monitor dir>/requests-YYYY-MM-DD.jsonl`, where the monitor
 dir is `CLINICAL_SERVING_MONITOR_DIR` (default `$CLINICAL_HOME/monitoring/requests`). Plain
