@@ -1407,11 +1407,11 @@ SAFE_HARBOR_COVERAGE: dict[str, tuple[str, ...]] = {
 """Each of the 18 Safe-Harbor identifiers -> the entity types that cover it (empty: not covered)."""
 
 SAFE_HARBOR_GAPS: dict[str, str] = {
-    "names": "a name in no Faker locale list, after no label/title/relative and missed by spaCy is missed; "
-    "lower-case names count only next to another listed name",
-    "geographic_subdivisions": "a city alone in prose only as spaCy finds it; lower-case and non-Latin street "
-    "names missed; non-US postcodes only inside an address block",
-    "dates_and_ages_over_89": "a bare m/d (2/12) without a cue word or a time stays; dotted dates with a "
+    "names": "a lower-case name in no Faker locale list and after no label, title, relative or action cue is "
+    "missed; a name that is also an English word and in no list, alone at a sentence start, relies on spaCy",
+    "geographic_subdivisions": "a town in prose that is an English word only as spaCy finds it, after a home or "
+    "transfer cue or in an address block; non-Latin upper-case towns with symbols missed",
+    "dates_and_ages_over_89": "a bare m/d (2/12) right after a score or setting word stays; dotted dates with a "
     "two-digit year (12.02.19) are missed (the residual scan flags them)",
     "biometric_identifiers": "not covered: not detectable in text by patterns",
     "full_face_photographs": "not covered: images are outside this text pipeline",
