@@ -26,6 +26,7 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("call wife at 9472 7916 with updates", ["9472 7916"]),
         ("They're not answering at 99 668472", ["99 668472"]),
         ("call him back if status changes, # 555-8812.", ["555-8812"]),
+        ("Pager #3345 for Dr. Tran. Beeper 1234.", ["3345", "1234"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):

@@ -193,6 +193,19 @@ def is_english_word(word: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def common_first_names() -> frozenset[str]:
+    """Lower-case first names of Faker's en_US provider ("mary", "john"): common enough that, after a
+    relative or an action cue, the lower-case word is a name even though it is also an English word."""
+    from faker.providers.person.en_US import Provider
+
+    return frozenset(
+        n.lower()
+        for attribute in ("first_names", "first_names_male", "first_names_female")
+        for n in _values(getattr(Provider, attribute, ()))
+    )
+
+
+@functools.lru_cache(maxsize=1)
 def faker_last_names() -> frozenset[str]:
     """Lower-case last names of every Faker locale, common words included ("young", "hill", "brown"):
     a word of this list right after a first name is a surname there ("Zoe Young")."""

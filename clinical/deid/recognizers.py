@@ -315,6 +315,11 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern("phone (trunk 0)", r"(?<![\w.+])0\d{2,4}(?:[ .-]\d{2,4}){2,3}(?![\w.])", 0.5),
         Pattern("phone (area in brackets)", r"(?<![\w+])\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?!\d)", 0.6),
+        Pattern(
+            "phone (pager)",
+            r"(?<=\b(?i:pager|beeper|pgr|bpr|pg)\b\.?[ ]*(?:(?i:no\.?|number|#)[ ]*)?[:#]?[ ]*)\d{3,6}(?![\w/]|[.,]\d)",
+            0.6,
+        ),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
         Pattern("phone (local 7 digits, hyphen)", r"(?<![\w.\-/])\d{3}-\d{4}(?![\w\-/]|\.\d)", 0.45),
         # International groupings ("024 971 50 30", "01.84.17.61.18", "+46 (0)8 928 571 38"): one separator.
@@ -396,8 +401,8 @@ class PlacePostcodeRecognizer(EntityRecognizer):
 
     ENTITIES = ["ZIP_CODE", "LOCATION"]
     _PLACE = (
-        r"(?P<place>\p{Lu}[\p{L}'’.\-]+"
-        r"(?:[ ](?:\p{Lu}[\p{L}'’.\-]*|de|da|do|dos|del|la|le|nad|pod|an|am|im|sur|upon))*)"
+        r"(?P<place>\p{Lu}[\p{L}'’\-]+"
+        r"(?:[ ](?:St\.|\p{Lu}[\p{L}'’\-]*|de|da|do|dos|del|la|le|nad|pod|an|am|im|sur|upon))*)"
     )
     _CODE = (
         r"(?P<code>\d{4,5}(?:-\d{3,4})?|\d{3}[ ]\d{2}|\d{2}-\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d"
@@ -638,6 +643,12 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern("name after an action cue", rf"(?<=\b{_CUE}[ ](?:(?i:dr|mr|mrs|ms)\.?[ ])?){_NAME}", 0.5),
         Pattern(
+            "lower-case name after a relative or an action cue",
+            rf"(?<=\b(?:{LabelledNameRecognizer._RELATIVE}|{_CUE})(?:'s)?[ ]?[,(]?[ ]?)\p{{Ll}}[\p{{Ll}}'’\-]{{2,}}"
+            r"(?![\p{L}'’\-])",
+            0.5,
+        ),
+        Pattern(
             "name after a title without a dot, any case",
             rf"(?<=\b[Dd]r[ ])(?!(?i:and|or|to|in|on|at|of|for|with|is|was|aware|notified|paged|called|updated"
             rf"|here|note|order|orders|team|office|said|says|wants|will|would)\b){_ANY_WORD}"
@@ -650,12 +661,16 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         """A candidate made only of English, clinical or function words, none of them a listed name, is no
         name ("called Pharmacy", "per Report", "to Bed")."""
-        from clinical.deid.lexicons import is_english_word, person_names
+        from clinical.deid.lexicons import common_first_names, is_english_word, person_names
 
         words = re.findall(r"\p{L}[\p{L}'’\-]*", pattern_text)
         if not words or is_clinical_phrase(pattern_text) or all(w.isupper() and len(w) <= 4 for w in words):
             return True
         names = person_names()
+        if pattern_text.islower():
+            # "wife mary", "spoke with tomasz": a listed name that is no English word.
+            common = common_first_names()
+            return not all(w in names and (w in common or not is_english_word(w)) for w in words)
         return all(is_english_word(w) and w.lower() not in names for w in words)
 
 
