@@ -53,6 +53,7 @@ def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
         (ClinicalDateRecognizer, "7/10 pain, rated 3/10; PS 10/5, PEEP 5/5"),
         (ClinicalDateRecognizer, "1/2 NS at 75/hr; +2/4 edema; 1/2 tab; 3/4 of meals"),
         (ClinicalDateRecognizer, "Apgar 8/9; strength 5/5 bilaterally"),
+        (ClinicalDateRecognizer, "incisional pain 6/10 with relief to 2/10; TOF 4/4"),
         (ClinicalDateRecognizer, "diagnosed in 1995"),
         (ClinicalDateRecognizer, "may 5 mg be given"),
         (ClinicalDateRecognizer, "values 16/22/15"),

@@ -184,3 +184,20 @@ def test_the_shipped_clinical_vocabulary_matches_the_pinned_packages():
 
     shipped = set(CLINICAL_VOCABULARY_FILE.read_text(encoding="utf-8").split())
     assert shipped == set(build_clinical_vocabulary()), "regenerate: python -m clinical.deid.lexicons"
+
+
+ICU_NOTE_WITHOUT_PHI = """Neuro: A&Ox3, MAE, follows commands. Ativan 1mg IV x1 for anxiety.
+CV: NSR with PVCs. Heparin gtt at 1000 units/hr, PTT 68. K 3.6, Mg 1.8 repleted. Lopressor 25mg PO.
+Resp: 2L NC, sats 95-98%. GU: Foley draining clear yellow urine. Lasix 40mg IV, -800cc.
+ID: Tmax 37.9. On Vanco and Zosyn, trough pending. Skin: turning q2h, Braden 16. Hem: Hct 29.1.
+Pain: Percocet 1 tab at 1400 for incisional pain 6/10 with relief to 2/10. Steri-Strips OTA.
+Ortho and Cards following. Neurosurg signed off. CVVH via Quinton in R fem. Swan-Ganz via Cordis.
+Trach care done, Passy-Muir valve trial tolerated. Yankauer at bedside. Flexiseal in place. Bair Hugger on.
+Posey vest applied. Mepilex to coccyx, Xeroform to graft site, Aquacel to sternum. Hickman line flushed.
+Cisatracurium off since 0600, TOF 4/4. OOB to chair with PT, Hoyer lift used. Kardex updated.
+Dobhoff in place, TF Nepro at goal. Levo 0.05, Neo off. Lytes in am, Coags pending. Remains in MICU."""
+
+
+def test_engine_keeps_icu_nursing_shorthand(deid):
+    # Devices, products, services and scores that ICU nursing notes capitalise are no names (invented note).
+    assert typed(ICU_NOTE_WITHOUT_PHI, deid.detect(ICU_NOTE_WITHOUT_PHI)) == []

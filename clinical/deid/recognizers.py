@@ -56,7 +56,7 @@ _NOT_DATE_BEFORE = (
     r"|ratio|peep|ps|psv|cpap|bipap|ac|simv|imv|prvc|vent|settings?|fio2|i:e|ie|mmhg|bp|sbp|abp|nbp|map|cvp"
     r"|pap|pas|tv|vt|rr|hr|o2|sats?|spo2|x|qty|dose|doses|tabs?|takes?|mallampati|apgar|braden|morse|rass"
     r"|cam|nihss|mrc|sofa|apache|ciwa|cows|gravida|g|para|p|level|levels|up|down|leads?|approx|about|parts?"
-    r"|fractions?|ett|size|french|fr|gauge|ga|scored|measur(?:ed|es)|vision|acuity|tonsils?|stage|class"
+    r"|fractions?|ett|size|french|fr|gauge|ga|scored|measur(?:ed|es)|vision|acuity|tonsils?|stage|class|tof"
 )
 _NOT_DATE_AFTER = (
     r"ns|nss|normal|strength|power|tabs?|tablets?|pills?|caps?|of|pain|cm|mm|in|inch(?:es)?|ft|feet|liters?|l|ml"
@@ -219,7 +219,9 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             "date (m/d)",
             rf"(?<![\d/.,:+±~x-])(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
             r"(?<!\b(?:acuit(?:y|ies)|snellen|vision|visual)\b[^\n.]{0,60})"
-            rf"\b{_MONTH_NUM}/{_DAY}\b(?![\d/%]|[ \t]*(?:{_NOT_DATE_AFTER})\b|[.,]\d)",
+            rf"\b{_MONTH_NUM}/{_DAY}\b(?![\d/%]|[ \t]*(?:{_NOT_DATE_AFTER})\b|[.,]\d)"
+            # "pain 6/10 with relief to 2/10": an x/10 after a pain or score word in the same sentence.
+            r"(?<!\b(?i:pain|relief|rated|rates|scale|score|discomfort|ache|cramping|nausea)\b[^\n;.]{0,60}/10)",
             0.5,
         ),
         Pattern(
@@ -1051,6 +1053,12 @@ CLINICAL_TERMS: frozenset[str] = frozenset(
     cmo ivpb tyl oxy mso4 precedex nimbex vec perrla perl mae dopplerable dopp palp pleurx hemovac mepilex
     duoderm allevyn cont contd cont'd con't neb nebs atrovent combivent duoneb xopenex solumedrol medrol
     repleted replete repletion lopressor toprol hydral ntg pressors pressor levophed vaso dobut dopa milrinone
+    braden morse glasgow ramsay steri-strips steristrips hem onc heme-onc ortho cards neurosurg nsurg
+    swan-ganz ganz quinton yankauer bair hugger posey xeroform aquacel hickman hoyer kardex coags pyxis
+    cordis swan flexiseal
+    passy muir pleurevac sengstaken blakemore accucheck accuchecks accuchek tegaderm roho mediport portacath
+    groshong broviac penrose cortrak omnicell alaris optifoam santyl silvadene kerlix telfa adaptic coban
+    ace-wrap ted teds scds jp's mepitel aquaphor sarna eucerin criticaid baza calmoseptine desitin
     apgar amio lido dig carbo cis lovenox zocor lipitor norvasc coreg integ heme endo psych psychosocial lines
     drains labs meds
     vitals resp'y sats satting desat desats desatted sxn sxned sx'd suctioned suctioning hemodynamically
