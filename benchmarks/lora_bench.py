@@ -306,6 +306,7 @@ def run_lockstep(commands: dict[str, list[str]]) -> dict[str, dict]:
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
         procs[name] = (proc, err)
     results: dict[str, dict] = {}
+    steps, start = dict.fromkeys(procs, 0), time.perf_counter()
     while len(results) < len(procs):
         for name, (proc, err) in procs.items():
             if name in results:
@@ -314,6 +315,8 @@ def run_lockstep(commands: dict[str, list[str]]) -> dict[str, dict]:
             proc.stdin.flush()
             for line in proc.stdout:
                 if line.startswith(STEP_DONE):
+                    steps[name] += 1
+                    print(f"{name}: step {steps[name]} done at {time.perf_counter() - start:.0f} s", file=sys.stderr)
                     break
                 if line.startswith(RESULT):
                     results[name] = json.loads(line[len(RESULT) :])
