@@ -27,6 +27,7 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("They're not answering at 99 668472", ["99 668472"]),
         ("call him back if status changes, # 555-8812.", ["555-8812"]),
         ("Pager #3345 for Dr. Tran. Beeper 1234.", ["3345", "1234"]),
+        ("call ext 4-1234 or x51234", ["4-1234", "51234"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):
@@ -42,6 +43,7 @@ def test_phone_recognizer_finds(text, expected):
         "platelets 150,000/uL and WBC 12.5",
         "called at 1430, paged 2/12 re: K 3.2",
         "call if SBP < 90 or HR > 120, reach 1000 ml goal",
+        "NS bolus x1000, then x2 doses",
     ],
 )
 def test_phone_recognizer_keeps_clinical_numbers(text):

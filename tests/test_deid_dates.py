@@ -31,6 +31,7 @@ from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognize
         (ClinicalDateRecognizer, "Signed: Lisa Rios, NP 10/28", ["10/28"]),
         (ClinicalDateRecognizer, "Telephone encounter 1/30", ["1/30"]),
         (ClinicalDateRecognizer, "CXR 2/12 clear; f/u 3/15 with PCP", ["2/12", "3/15"]),
+        (ClinicalDateRecognizer, "admission 2/12-2/14", ["2/12", "2/14"]),
         (AgeOver89Recognizer, "a 93-year-old man", ["93"]),
         (AgeOver89Recognizer, "92 year old woman", ["92"]),
         (AgeOver89Recognizer, "aged 95, lives alone", ["95"]),

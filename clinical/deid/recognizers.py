@@ -217,7 +217,8 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         # "4/5 strength", "PS 10/5", "1/2 NS", "+2/4 edema").
         Pattern(
             "date (m/d)",
-            rf"(?<![\d/.,:+±~x-])(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
+            rf"(?:(?<![\d/.,:+±~x-])|(?<=\b{_MONTH_NUM}/{_DAY}[ ]?-[ ]?))"
+            rf"(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
             r"(?<!\b(?:acuit(?:y|ies)|snellen|vision|visual)\b[^\n.]{0,60})"
             rf"\b{_MONTH_NUM}/{_DAY}\b(?![\d/%]|[ \t]*(?:{_NOT_DATE_AFTER})\b|[.,]\d)"
             # "pain 6/10 with relief to 2/10": an x/10 after a pain or score word in the same sentence.
@@ -320,6 +321,11 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "phone (pager)",
             r"(?<=\b(?i:pager|beeper|pgr|bpr|pg)\b\.?[ ]*(?:(?i:no\.?|number|#)[ ]*)?[:#]?[ ]*)\d{3,6}(?![\w/]|[.,]\d)",
+            0.6,
+        ),
+        Pattern(
+            "phone (extension)",
+            r"(?<=\b(?i:ext|extension)\.?[ ]?#?[ ]?)\d(?:-?\d){3,5}\b|(?<=(?<![\w.])x)\d{5}\b(?![.,]\d)",
             0.6,
         ),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
