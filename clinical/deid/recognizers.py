@@ -153,6 +153,24 @@ class ClinicalPatternRecognizer(PatternRecognizer):
         )
 
 
+class CodeRecognizer(EntityRecognizer):
+    """A recognizer whose logic is code (no patterns, nothing to load up front: word lists are built on
+    first use by `lexicons`); subclasses set ENTITIES and implement analyze()."""
+
+    ENTITIES: list[str] = []
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(
+            supported_entities=list(self.ENTITIES),
+            name=type(self).__name__,
+            supported_language=supported_language,
+            version=RECOGNIZERS_VERSION,
+        )
+
+    def load(self) -> None:
+        """Nothing to load up front."""
+
+
 class MedicalRecordNumberRecognizer(ClinicalPatternRecognizer):
     """Medical record numbers: labelled ("MRN: 00123456", "record # 4455") or a bare 7-10 digit run."""
 
@@ -397,7 +415,7 @@ class ZipCodeRecognizer(ClinicalPatternRecognizer):
     CONTEXT = ["zip", "postal"]
 
 
-class PlacePostcodeRecognizer(EntityRecognizer):
+class PlacePostcodeRecognizer(CodeRecognizer):
     """Non-US postcodes written after their town ("ARENDAL 4844", "Costamezzana 43015", "Quinta de São
     Tiago 3610-114", "ÖVERTURINGEN 840 24", "Mill Village B0J 2H0"): a postcode shape right after a
     place-shaped word that is no English and no clinical word (`is_unknown_proper_word`; upper-case
@@ -420,17 +438,6 @@ class PlacePostcodeRecognizer(EntityRecognizer):
         rf"(?<![\p{{L}}\d])(?:{_PLACE})[ ]{{1,2}}(?:nan[ ])?{_CODE}"
         r"(?![\p{L}\d/]|[.,:]\d|\s*(?i:mg|mcg|g|ml|units?|iu|%|mmol|meq|kg|cm|mm|am|pm|hrs?|h|min|x)\b)"
     )
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=list(self.ENTITIES),
-            name=type(self).__name__,
-            supported_language=supported_language,
-            version=RECOGNIZERS_VERSION,
-        )
-
-    def load(self) -> None:
-        """Nothing to load."""
 
     @staticmethod
     def _town_word(word: str, is_english_word) -> bool:
@@ -711,7 +718,7 @@ class ContextPlaceRecognizer(ClinicalPatternRecognizer):
         return ContextNameRecognizer.invalidate_result(self, pattern_text)
 
 
-class NameShapeRecognizer(EntityRecognizer):
+class NameShapeRecognizer(CodeRecognizer):
     """Capitalised words that are no English word, no clinical word and no allowed place: in notes such a
     word is nearly always a name ("Nishiyama", "Gelencsér") or a place smaller than a state. English
     words come from the WordNet lemma index the spaCy pipeline ships (`lexicons.english_words`); clinical
@@ -723,17 +730,6 @@ class NameShapeRecognizer(EntityRecognizer):
 
     ENTITIES = ["PERSON"]
     _WORD = re.compile(r"(?<![\p{L}\d'’\-])\p{Lu}\p{Ll}[\p{Ll}'’]+(?:-\p{L}[\p{Ll}'’]+)?(?![\p{L}\d])")
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=list(self.ENTITIES),
-            name=type(self).__name__,
-            supported_language=supported_language,
-            version=RECOGNIZERS_VERSION,
-        )
-
-    def load(self) -> None:
-        """Nothing to load up front: the word lists are built on first use (`lexicons`)."""
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """PERSON results for capitalised words that are neither English nor clinical (offsets only)."""
@@ -1282,7 +1278,7 @@ def _keep_single_word(text: str, word: str, start: int, doc) -> bool:
     return True
 
 
-class NameLexiconRecognizer(EntityRecognizer):
+class NameLexiconRecognizer(CodeRecognizer):
     """Names from a gazetteer: words of Faker's first- and last-name lists of all locales
     (`lexicons.person_names`, clinical and common words removed).
 
@@ -1299,17 +1295,6 @@ class NameLexiconRecognizer(EntityRecognizer):
     _TOKEN = re.compile(r"(?<![\p{L}\d'’\-])\p{L}[\p{L}'’\-]*(?<!['’\-])(?![\p{L}\d])")
     _TAIL = re.compile(r"(?:[ ]\p{Lu}\.?)?[ ]\p{Lu}[\p{L}'’\-]+(?![\p{L}\d])")
     _JOIN = re.compile(r"(?:[ ]|,[ ]?|[ ]and[ ]|[ ]or[ ])")
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entities=list(self.ENTITIES),
-            name=type(self).__name__,
-            supported_language=supported_language,
-            version=RECOGNIZERS_VERSION,
-        )
-
-    def load(self) -> None:
-        """Nothing to load up front: the lists are built on first use (`lexicons`)."""
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """PERSON results for the listed names in `text` (offsets only)."""
