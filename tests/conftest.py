@@ -14,6 +14,32 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+# Under pytest-xdist (`make test`: -n 2 --dist loadfile --no-loadscope-reorder) each file runs on one
+# worker, handed out in collection order; these files take the longest (measured), so they start first
+# and the two workers finish close together. Order only: a stale list costs time, never a result.
+# A plain serial `pytest` keeps the usual order.
+SLOWEST_FILES_FIRST = (
+    "test_extract.py",
+    "test_ui_browser.py",
+    "test_pipeline.py",
+    "test_lora.py",
+    "test_postgres.py",
+    "test_consent.py",
+    "test_deid_engine.py",
+    "test_bento.py",
+    "test_drift_sensor.py",
+    "test_deid_corpus.py",
+    "test_drift_daemon.py",
+    "test_definitions.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker
+        return
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order otherwise kept
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

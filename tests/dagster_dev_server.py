@@ -45,7 +45,8 @@ class DagsterDev:
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
 
-    def wait_ready(self, timeout_s: float = 90.0) -> None:
+    def wait_ready(self, timeout_s: float = 180.0) -> None:
+        """Poll /server_info; the limit is generous because `make test` runs two test files at once."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"dagster dev exited with {self.proc.returncode}:\n{self.tail()}"

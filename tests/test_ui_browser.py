@@ -51,6 +51,9 @@ LOCATION = "clinical_llm_factory"
 BATCH = "ui_batch_0001"
 NOTES = 6
 SKIP_REASON = "no drift reference yet"
+# How long to wait for a run or a sensor tick of `dagster dev`: generous, because `make test` runs two
+# test files at once on two cores (and other jobs may share them); each wait returns as soon as it holds.
+WAIT_S = 240
 
 
 def _unavailable(reason: str) -> None:
@@ -185,7 +188,7 @@ def test_ui_materialize_metadata_and_drift_sensor(dagster_dev: DagsterDev, sync_
                 # clicked run does not contend with it, then materialize the partition by clicking.
                 first = _wait_for(
                     lambda: [r for r in _ingest_runs(server) if r["status"] in {"SUCCESS", "FAILURE", "CANCELED"}],
-                    90,
+                    WAIT_S,
                     "finished ingest run requested by new_batch_sensor",
                     server,
                 )
@@ -204,7 +207,7 @@ def test_ui_materialize_metadata_and_drift_sensor(dagster_dev: DagsterDev, sync_
                 expect(dialog).to_be_hidden()
                 clicked = _wait_for(
                     lambda: [r for r in _ingest_runs(server) if r["runId"] != first[0]["runId"]],
-                    30,
+                    WAIT_S,
                     "ingest run launched from the UI",
                     server,
                 )[0]
@@ -220,7 +223,7 @@ def test_ui_materialize_metadata_and_drift_sensor(dagster_dev: DagsterDev, sync_
                         ),
                         None,
                     ),
-                    90,
+                    WAIT_S,
                     "end of the run launched from the UI",
                     server,
                 )
@@ -251,7 +254,7 @@ def test_ui_materialize_metadata_and_drift_sensor(dagster_dev: DagsterDev, sync_
                 page.locator("label", has=checkbox).first.click()
                 expect(checkbox).to_be_checked()
                 shot(page, "drift_sensor_started")
-                deadline = time.monotonic() + 90
+                deadline = time.monotonic() + WAIT_S
                 while not page.get_by_text(SKIP_REASON).first.is_visible():
                     ticks = page.locator("tr").get_by_text("0 runs requested")
                     for i in range(ticks.count()):
@@ -261,7 +264,7 @@ def test_ui_materialize_metadata_and_drift_sensor(dagster_dev: DagsterDev, sync_
                             break
                     if page.get_by_text(SKIP_REASON).first.is_visible():
                         break
-                    assert time.monotonic() < deadline, f"no drift_sensor tick with {SKIP_REASON!r} after 90 s"
+                    assert time.monotonic() < deadline, f"no drift_sensor tick with {SKIP_REASON!r} after {WAIT_S} s"
                     assert server.proc.poll() is None, f"dagster dev exited:\n{server.tail()}"
                     page.wait_for_timeout(3000)
                 shot(page, "drift_sensor_tick")
