@@ -27,11 +27,15 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/clinical demo
 
+# Two pytest-xdist workers, one test file per worker at a time (module and session fixtures are built
+# once per worker; tests/conftest.py hands out the slowest files first). A plain `pytest` stays serial.
+PYTEST_PARALLEL := -n 2 --dist loadfile --no-loadscope-reorder
+
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL)
 
 test-fast: install
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "not slow"
 
 ui: install
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
