@@ -155,6 +155,8 @@ def extract_batch(
         batch thread). texts: validated (and, where configured, de-identified) notes.
     max_batch_tokens: prompt-token budget of one generate() call.
     """
+    if len(texts) == 1:  # concurrency 1: the plain path, nothing to pad
+        return [extractor.extract(texts[0])]
     return extractor.extract_many(list(texts), max_batch_tokens=max_batch_tokens)
 
 
