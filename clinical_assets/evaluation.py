@@ -5,6 +5,7 @@ import gc
 import inspect
 import json
 import time
+from collections import Counter
 
 import dagster as dg
 from pydantic import Field
@@ -14,6 +15,7 @@ from clinical import evaluation as scoring
 from clinical.ids import sha256_text
 from clinical.modeling import extract
 from clinical.schema import ENTITY_TYPES
+from clinical.serving.monitor import entity_counts
 from clinical.warehouse import fetch_dicts
 from clinical_assets.metadata import bar_plot, links_metadata, md_table
 from clinical_assets.training import lora_adapter
@@ -76,8 +78,9 @@ def run_extractor(extractor, records: list[dict], examples: list[dict] | None, l
     """(entities, valid_json, latency_s) per record; notes go to the model `batch_size` at a time
     (Extractor.extract_many) and latency_s is the amortized wall time per note of its batch."""
     results: list[tuple] = []
-    for start in range(0, len(records), max(batch_size, 1)):
-        chunk = records[start : start + max(batch_size, 1)]
+    step = max(batch_size, 1)
+    for start in range(0, len(records), step):
+        chunk = records[start : start + step]
         began = time.perf_counter()
         outputs = extractor.extract_many([r["text"] for r in chunk], examples=examples or None)
         per_note = (time.perf_counter() - began) / len(chunk)
@@ -88,13 +91,11 @@ def run_extractor(extractor, records: list[dict], examples: list[dict] | None, l
 
 def predicted_per_note(predictions: list[list[dict]]) -> dict[str, float]:
     """Mean number of predicted entities per note, for each entity type (0.0 for a type never predicted)."""
-    notes = max(len(predictions), 1)
-    counts = dict.fromkeys(ENTITY_TYPES, 0)
+    totals: Counter = Counter()
     for entities in predictions:
-        for entity in entities:
-            if entity.get("type") in counts:
-                counts[entity["type"]] += 1
-    return {etype: round(n / notes, 4) for etype, n in counts.items()}
+        totals.update(entity_counts(entities))
+    notes = max(len(predictions), 1)
+    return {etype: round(totals[etype] / notes, 4) for etype in ENTITY_TYPES}
 
 
 def model_entry(records: list[dict], results: list[tuple], config: EvaluationConfig, is_llm: bool) -> tuple:

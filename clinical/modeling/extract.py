@@ -181,44 +181,43 @@ class Extractor:
         examples: optional few-shot demonstrations, each `{"text": str, "entities": list}`; they are
             placed after the system prompt as alternating user/assistant turns (see prompt_messages).
         """
+        start = time.perf_counter()
+        prompt = self.prompt_ids(text, examples)
+        input_ids = torch.tensor([prompt], dtype=torch.long, device=self.device)
+        with self._lock, torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                generation_config=self._generation_config(),
+                logits_processor=self.logits_processor([text]),
+            )
+        new_tokens = output[0, len(prompt) :].tolist()
+        return self._result(new_tokens, time.perf_counter() - start, len(prompt))
+
+    def _generation_config(self):
+        """Greedy decoding with the repetition penalty and this model's eos/pad ids (every generate() path)."""
         from transformers import GenerationConfig
 
-        start = time.perf_counter()
-        encoded = self.tokenizer.apply_chat_template(
-            prompt_messages(text, examples),
-            add_generation_prompt=True,
-            tokenize=True,
-            return_dict=True,
-            return_tensors="pt",
-        )
-        input_ids = encoded["input_ids"].to(self.device)
-        attention_mask = encoded["attention_mask"].to(self.device)
-        generation_config = GenerationConfig(
+        return GenerationConfig(
             do_sample=False,
             max_new_tokens=self.max_new_tokens,
             repetition_penalty=REPETITION_PENALTY,
             eos_token_id=self._eos_token_ids,
             pad_token_id=self._pad_token_id,
         )
-        processors = self.logits_processor([text])
-        with self._lock, torch.inference_mode():
-            output = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                generation_config=generation_config,
-                logits_processor=processors,
-            )
-        new_tokens = output[0, input_ids.shape[1] :]
+
+    def _result(self, new_tokens: list[int], latency_s: float, prompt_tokens: int) -> ExtractionResult:
+        """Decode and parse the generated ids of one note."""
         raw = self.tokenizer.decode(new_tokens, skip_special_tokens=True)
         parsed = parse_model_output(raw)
         return ExtractionResult(
             entities=parsed.entities,
             valid_json=parsed.valid_json,
             raw_output=raw,
-            latency_s=time.perf_counter() - start,
+            latency_s=latency_s,
             salvaged=parsed.salvaged,
-            output_tokens=int(new_tokens.numel()),
-            prompt_tokens=int(input_ids.shape[1]),
+            output_tokens=len(new_tokens),
+            prompt_tokens=prompt_tokens,
         )
 
     def logits_processor(self, texts: Sequence[str]):
@@ -291,8 +290,6 @@ class Extractor:
 
     def _generate_padded(self, prompts: list[list[int]], texts: list[str]) -> list[ExtractionResult]:
         """One greedy generate() over left-padded prompts; the results in the same order."""
-        from transformers import GenerationConfig
-
         start = time.perf_counter()
         width = max(len(p) for p in prompts)
         input_ids = torch.full((len(prompts), width), self._pad_token_id, dtype=torch.long)
@@ -300,18 +297,11 @@ class Extractor:
         for row, ids in enumerate(prompts):
             input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
             attention_mask[row, width - len(ids) :] = 1
-        config = GenerationConfig(
-            do_sample=False,
-            max_new_tokens=self.max_new_tokens,
-            repetition_penalty=REPETITION_PENALTY,
-            eos_token_id=self._eos_token_ids,
-            pad_token_id=self._pad_token_id,
-        )
         with self._lock, torch.inference_mode():
             output = self.model.generate(
                 input_ids=input_ids.to(self.device),
                 attention_mask=attention_mask.to(self.device),
-                generation_config=config,
+                generation_config=self._generation_config(),
                 logits_processor=self.logits_processor(texts),
             )
         elapsed = time.perf_counter() - start
@@ -324,17 +314,5 @@ class Extractor:
                 if token in eos:
                     new = new[: cut + 1]
                     break
-            raw = self.tokenizer.decode(new, skip_special_tokens=True)
-            parsed = parse_model_output(raw)
-            results.append(
-                ExtractionResult(
-                    entities=parsed.entities,
-                    valid_json=parsed.valid_json,
-                    raw_output=raw,
-                    latency_s=elapsed,
-                    salvaged=parsed.salvaged,
-                    output_tokens=len(new),
-                    prompt_tokens=len(ids),
-                )
-            )
+            results.append(self._result(new, elapsed, len(ids)))
         return results
