@@ -9,10 +9,10 @@ never note text.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from clinical.lineage import decode_artifact
 from clinical.warehouse import fetch_dicts
 
 # Artifact kinds shown, in order, with the asset (and asset check) each one is materialized by.
@@ -43,13 +43,9 @@ def asset_url(asset_key: str | list[str], check: str | None = None, ui_prefix: s
     return url
 
 
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "parents": json.loads(row["parents"]), "details": json.loads(row["details"])}
-
-
 def _by_id(con: Any, artifact_id: str) -> dict[str, Any] | None:
     rows = fetch_dicts(con, "SELECT * FROM artifacts WHERE artifact_id = ?", [artifact_id])
-    return _decode(rows[0]) if rows else None
+    return decode_artifact(rows[0]) if rows else None
 
 
 def _latest_of_evaluation(con: Any, kind: str, evaluation_id: str) -> dict[str, Any] | None:
@@ -59,7 +55,7 @@ def _latest_of_evaluation(con: Any, kind: str, evaluation_id: str) -> dict[str, 
         "ORDER BY created_at DESC, artifact_id DESC LIMIT 1",
         [kind, evaluation_id],
     )
-    return _decode(rows[0]) if rows else None
+    return decode_artifact(rows[0]) if rows else None
 
 
 def _evaluation_of(con: Any, adapter_id: str) -> dict[str, Any] | None:
@@ -72,7 +68,7 @@ def _evaluation_of(con: Any, adapter_id: str) -> dict[str, Any] | None:
         "AND c.parents->>'evaluation' = e.artifact_id) DESC, created_at DESC, artifact_id DESC LIMIT 1",
         [adapter_id],
     )
-    return _decode(rows[0]) if rows else None
+    return decode_artifact(rows[0]) if rows else None
 
 
 def _parent_ids(artifact: dict[str, Any]) -> list[str]:

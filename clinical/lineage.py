@@ -53,7 +53,7 @@ def latest_artifact(con: Any, kind: str) -> dict[str, Any] | None:
     rows = fetch_dicts(
         con, "SELECT * FROM artifacts WHERE kind = ? ORDER BY created_at DESC, artifact_id LIMIT 1", [kind]
     )
-    return _decode(rows[0]) if rows else None
+    return decode_artifact(rows[0]) if rows else None
 
 
 def find_artifact(con: Any, ref: str) -> dict[str, Any] | None:
@@ -68,11 +68,17 @@ def find_artifact(con: Any, ref: str) -> dict[str, Any] | None:
         "ORDER BY created_at DESC LIMIT 1",
         [ref, ref, ref.rstrip("/"), ref, ref, ref, ref],
     )
-    return _decode(rows[0]) if rows else None
+    return decode_artifact(rows[0]) if rows else None
 
 
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
+def decode_artifact(row: dict[str, Any]) -> dict[str, Any]:
+    """An artifacts row with its JSON `parents` and `details` decoded."""
     return {**row, "parents": json.loads(row["parents"]), "details": json.loads(row["details"])}
+
+
+def query_artifacts(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The artifacts rows a query over the artifacts table returns, decoded (see decode_artifact)."""
+    return [decode_artifact(r) for r in fetch_dicts(con, sql, params)]
 
 
 def dataset_data_use(con: Any, dataset_version: str) -> dict[str, Any]:
@@ -206,7 +212,7 @@ def links(con: Any, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
     roots = {a["artifact_id"] for a in chain if a["kind"] != "base_model"}
     in_chain = {a["artifact_id"] for a in chain}
     candidates = [
-        _decode(r)
+        decode_artifact(r)
         for r in fetch_dicts(
             con,
             "SELECT * FROM artifacts WHERE list_contains(?, kind) ORDER BY created_at, artifact_id",
@@ -244,7 +250,7 @@ def artifact_flags(con: Any, artifact_ids: list[str]) -> list[dict[str, Any]]:
 
 def descendants(con: Any, artifact_ids: set[str]) -> list[dict[str, Any]]:
     """Every artifact whose parents (transitively) include one of `artifact_ids`, or the datasets named."""
-    rows = [_decode(r) for r in fetch_dicts(con, "SELECT * FROM artifacts ORDER BY created_at")]
+    rows = [decode_artifact(r) for r in fetch_dicts(con, "SELECT * FROM artifacts ORDER BY created_at")]
     reached = set(artifact_ids)
     out: list[dict[str, Any]] = []
     changed = True
@@ -323,7 +329,7 @@ def _impact_of(con: Any, record_ids: list[str], query: dict[str, Any]) -> dict[s
         and _split_used(examples, json.loads(r["parents"])["dataset_version"])
     }
     reached = [
-        _decode(r)
+        decode_artifact(r)
         for r in fetch_dicts(con, "SELECT * FROM artifacts WHERE list_contains(?, artifact_id)", [sorted(trained)])
     ]
     reached += descendants(con, trained)

@@ -341,10 +341,9 @@ class EntityReference:
 
 
 def _artifacts(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    from clinical.warehouse import fetch_dicts
+    from clinical.lineage import query_artifacts
 
-    rows = fetch_dicts(con, sql, params)
-    return [{**r, "parents": json.loads(r["parents"]), "details": json.loads(r["details"])} for r in rows]
+    return query_artifacts(con, sql, params)
 
 
 def served_adapter(con: Any, model_version: str | None, release: str | None) -> tuple[str | None, str | None]:
