@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/deid_bench.py [--rounds 3] [--data ../shared/data/maccrobat_dev]
     .venv/bin/python benchmarks/deid_bench.py --corpus nursing --notes 10000 --workers 2 --baseline-notes 500
     .venv/bin/python benchmarks/deid_bench.py --corpus nursing --baseline-notes 200 --rounds 1 --repeat 3
+    .venv/bin/python benchmarks/deid_bench.py --long-note 100000,300000,1000000
 
 Both run on the same notes in their own process, so that peak RSS belongs to one engine alone; a
 first pass warms both up and is not timed. presidio's default configuration names en_core_web_lg,
@@ -14,6 +15,10 @@ chars/s, peak RSS) and a summary line.
 of the MACCROBAT case reports: the single-process engines run on its first `--baseline-notes`
 notes, then `--workers` processes (clinical.deid.parallel) de-identify all `--notes` notes, and the
 parallel line adds peak RSS per worker and token recall by identifier type on the whole corpus.
+
+`--long-note SIZES` times the policy's `detect` on single notes of those many characters (generated
+nursing notes joined into one, cut to size; notes over 100,000 characters run in windows) and prints
+seconds and chars/s per size: the figure should stay flat as the size grows (linear time).
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ def run_one(engine: str, data_dir: Path, rounds: int, corpus: str = "maccrobat",
         "notes_per_s": round(len(notes) * rounds / elapsed, 2),
         "chars_per_s": round(chars * rounds / elapsed, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -139,6 +145,38 @@ def run_parallel(notes_count: int, workers: int) -> dict:
     }
 
 
+def run_long_notes(sizes: list[int]) -> list[dict]:
+    """Time `detect` on one note of each size (characters), in this process.
+
+    :param sizes: note lengths in characters.
+    """
+    from clinical.deid import get_deidentifier
+    from clinical.deid.corpus import generate
+
+    deid = get_deidentifier()
+    base = "\n\n".join(r["text"] for r in generate(500, seed=0))
+    deid.detect(base[:5000])
+    out = []
+    for size in sizes:
+        text = (base * (size // len(base) + 1))[:size]
+        started = time.perf_counter()
+        spans = deid.detect(text)
+        elapsed = time.perf_counter() - started
+        out.append(
+            {
+                "engine": "ours_detect_long_note",
+                "chars": len(text),
+                "spans": len(spans),
+                "seconds": round(elapsed, 2),
+                "chars_per_s": round(len(text) / elapsed, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "load_average_1m": round(os.getloadavg()[0], 2),
+            }
+        )
+        print(json.dumps(out[-1]), flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over all notes")
@@ -155,7 +193,13 @@ def main() -> None:
         help="run the single-process engines this many times, interleaved, and keep each one's best run "
         "(a shared machine's load changes between runs)",
     )
+    parser.add_argument(
+        "--long-note", default="", help="comma-separated note sizes in characters: time detect on one note each"
+    )
     args = parser.parse_args()
+    if args.long_note:
+        run_long_notes([int(size) for size in args.long_note.split(",")])
+        return
     if args.engine:
         print(json.dumps(run_one(args.engine, args.data, args.rounds, args.corpus, args.baseline_notes)))
         return

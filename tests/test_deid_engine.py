@@ -131,6 +131,88 @@ def test_long_text_is_windowed(deid):
     assert typed(text, spans) == [("00123456", "MEDICAL_RECORD_NUMBER")]
 
 
+# Invented identifiers planted in long notes: (value, entity type it must get exactly).
+_PLANTED = [
+    ("00482913", "MEDICAL_RECORD_NUMBER", "MRN {} on file. "),
+    ("(617) 555-0148", "PHONE_NUMBER", "Wife reachable at {} overnight. "),
+    ("03/14/2021", "DATE", "Line placed {} per chart. "),
+    ("Zofia Wrzesniak", "PERSON", "Patient: {}\n"),
+    ("48 Birchwood Ave", "STREET_ADDRESS", "Lives at {} with family. "),
+    ("jkowal@example.org", "EMAIL_ADDRESS", "Daughter email {} for updates. "),
+]
+_FILLER = "Neuro: A&Ox3, MAE, PERRL. Resp: LS clear, RA sats 96%. Vanco trough due at 2200, Lasix 40 mg IV given.\n"
+
+
+def _long_note(chars: int, long_line_every: int = 7) -> tuple[str, list[tuple[int, str, str]]]:
+    """A note of about `chars` characters: filler lines, every line some planted identifier, and now
+    and then a paragraph of several thousand characters with no line break at all (windows must cut it
+    at a space). Returns the text and (offset, value, type) of each planted identifier."""
+    parts: list[str] = []
+    planted: list[tuple[int, str, str]] = []
+    length = i = 0
+    while length < chars:
+        value, kind, frame = _PLANTED[i % len(_PLANTED)]
+        line = _FILLER if i % long_line_every else _FILLER.strip() + " " + (_FILLER.strip() + " ") * 40
+        before, after = frame.split("{}")
+        planted.append((length + len(line) + len(before), value, kind))
+        chunk = line + before + value + after + ("\n" if not after.endswith("\n") else "")
+        parts.append(chunk)
+        length += len(chunk)
+        i += 1
+    return "".join(parts), planted
+
+
+def _assert_planted_found(text: str, spans, planted) -> None:
+    exact = {(s.start, s.end, s.type) for s in spans}
+    missing = [(value, kind) for start, value, kind in planted if (start, start + len(value), kind) not in exact]
+    assert missing == []
+
+
+def test_long_note_windows_cover_the_note_with_overlap():
+    from clinical.deid.engine import long_note_windows
+
+    text, _ = _long_note(60_000)
+    windows = long_note_windows(text, 5_000, 500)
+    assert windows[0][0] == 0 and windows[-1][1] == len(text)
+    assert all(end - start <= 5_000 for start, end in windows)
+    for (start, end), (next_start, next_end) in zip(windows, windows[1:], strict=False):
+        assert start < next_start and end - next_start >= 500 and next_end > end
+        assert text[end - 1] in "\n \t" and text[next_start - 1] in "\n \t"  # cut between words
+    assert long_note_windows("x " * 20, 10, 2)[-1][1] == 40
+    assert long_note_windows("x" * 25, 10, 2) == [(0, 10), (8, 18), (16, 25)]  # no space: cut anyway
+
+
+def test_window_boundaries_lose_nothing(deid, monkeypatch):
+    """Small windows (so the test is fast): every planted identifier gets its exact span wherever the
+    cuts fall, and a name labelled in the first window is redacted in the last one too."""
+    from clinical.deid import engine
+
+    text, planted = _long_note(25_000)
+    text += "Later: Wrzesniak ambulated in hall.\n"
+    monkeypatch.setattr(engine, "_WINDOW_CHARS", 3_000)
+    monkeypatch.setattr(engine, "_WINDOW_OVERLAP", 300)
+    assert len(engine.long_note_windows(text, 3_000, 300)) > 8
+    spans = deid.detect(text)
+    _assert_planted_found(text, spans, planted)
+    last = text.rindex("Wrzesniak")
+    assert any(s.start <= last and last + len("Wrzesniak") <= s.end and s.type == "PERSON" for s in spans)
+    assert spans == sorted(spans, key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+
+
+@pytest.mark.slow
+def test_a_200_kb_note_is_redacted_whole(deid):
+    """A 200 KB note (three 100 KB windows): every planted identifier redacted at its exact offsets,
+    the redacted text keeps everything else. Time grows linearly with length (benchmarks/deid_bench.py
+    --long-note times it; about 20,000 characters/s here)."""
+    text, planted = _long_note(200_000)
+    spans = deid.detect(text)
+    _assert_planted_found(text, spans, planted)
+    redacted = deid.redact(text, spans)
+    assert "Wrzesniak" not in redacted and "00482913" not in redacted
+    assert redacted.count("Vanco trough due at 2200") == text.count("Vanco trough due at 2200")
+
+
 def test_errors_and_logs_never_hold_note_text(deid, caplog):
     with pytest.raises(TypeError) as error:
         deid.detect(b"MRN 00123456")
@@ -149,7 +231,7 @@ def test_policy_fingerprint_is_a_stable_content_hash():
     assert len(policy.fingerprint()) == 64
     assert policy.fingerprint() != DeidPolicy(score_threshold=0.5).fingerprint()
     assert json.loads(json.dumps(policy.as_dict()))["name"] == "safe_harbor"
-    assert policy.as_dict()["version"] == POLICY_VERSIONS["safe_harbor"] == "0.5.0"
+    assert policy.as_dict()["version"] == POLICY_VERSIONS["safe_harbor"] == "0.6.0"
 
 
 def test_get_deidentifier_is_cached_per_policy(deid):

@@ -14,6 +14,8 @@ import os
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
+import bisect  # noqa: E402
+import copy  # noqa: E402
 import functools  # noqa: E402
 import logging  # noqa: E402
 from collections.abc import Iterable, Sequence  # noqa: E402
@@ -22,7 +24,9 @@ from dataclasses import asdict, dataclass, field  # noqa: E402
 import regex as re  # noqa: E402
 import spacy  # noqa: E402
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer  # noqa: E402
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
+from spacy.attrs import IDX, LENGTH  # noqa: E402
 
 from clinical.deid.recognizers import (  # noqa: E402
     FAKER_COUNTRIES,
@@ -96,10 +100,14 @@ _PRESIDIO_LOGGER.setLevel(logging.WARNING)
 _PRESIDIO_LOGGER.addFilter(lambda record: record.levelno >= logging.WARNING)
 
 _WINDOW_CHARS = 100_000
-_WINDOW_OVERLAP = 200
+"""Longer notes are analysed in windows of at most this many characters (spaCy needs about 1 GB per
+100,000 characters with its parser and NER, and refuses texts over nlp.max_length, 1,000,000)."""
+_WINDOW_OVERLAP = 2_000
+"""Each window after the first starts this far (rounded back to a line start) before the previous one
+ended: a span that crosses a window's end and is shorter than this lies whole in the next window."""
 
 
-POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.5.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
+POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.6.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
 """The output policies and their current versions (what `DeidPolicy.for_name` builds)."""
 
 
@@ -128,7 +136,7 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.5.0"
+    version: str = "0.6.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"
@@ -230,6 +238,75 @@ class ClinicalSpacyNlpEngine(SpacyNlpEngine):
     def load(self) -> None:
         """Load the pipeline with the parser excluded (about a third of spaCy's time per note)."""
         self.nlp = {m["lang_code"]: spacy.load(m["model_name"], exclude=["parser"]) for m in self.models}
+
+
+class LinearContextEnhancer(LemmaContextAwareEnhancer):
+    """presidio's lemma context enhancer with the same results in linear time on long notes.
+
+    presidio finds the token of every result by scanning the note's tokens from the start, looks each
+    lemma up in a list of keywords and deep-copies every result: the first two grow with the note, so a
+    100 KB note spent ~90 % of its time there (quadratic in its length). Here the token is found by
+    bisection over the token end offsets and the keywords are a set, both built once per note and kept
+    on the note's NlpArtifacts, and only a result whose score changes is copied.
+    """
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts,
+        recognizers: list,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        """presidio's `enhance_using_context`, same scores and explanations; `raw_results` stay unchanged."""
+        if nlp_artifacts is None:
+            return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+        extra = [word.lower() for word in context or ()]
+        by_id = {recognizer.id: recognizer for recognizer in recognizers}
+        results = []
+        for raw in raw_results:
+            metadata = raw.recognition_metadata or {}
+            recognizer = by_id.get(metadata.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
+            if (
+                recognizer is None
+                or not recognizer.context
+                or metadata.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY)
+            ):
+                results.append(raw)
+                continue
+            words = self._extract_surrounding_words(nlp_artifacts, text[raw.start : raw.end], raw.start) + extra
+            supportive = self._find_supportive_word_in_context(words, recognizer.context, self.context_matching_mode)
+            if supportive == "":
+                results.append(raw)
+                continue
+            result = copy.copy(raw)
+            result.analysis_explanation = copy.copy(raw.analysis_explanation)
+            result.score = min(
+                max(result.score + self.context_similarity_factor, self.min_score_with_context_similarity),
+                self.MAX_SCORE,
+            )
+            result.analysis_explanation.set_supportive_context_word(supportive)
+            result.analysis_explanation.set_improved_score(result.score)
+            results.append(result)
+        return results
+
+    def _extract_surrounding_words(self, nlp_artifacts, word: str, start: int) -> list[str]:
+        if not nlp_artifacts.tokens:
+            return [""]
+        index = getattr(nlp_artifacts, "_deid_context_index", None)
+        if index is None:
+            doc = nlp_artifacts.tokens
+            ends = (doc.to_array(IDX) + doc.to_array(LENGTH)).tolist()
+            index = (ends, frozenset(nlp_artifacts.keywords))
+            nlp_artifacts._deid_context_index = index
+        ends, keywords = index
+        # presidio's rule: the first token that starts at `start` or ends after it (token ends increase).
+        token_index = bisect.bisect_right(ends, start)
+        if token_index >= len(ends):
+            raise ValueError("a recognizer result starts after the last token of the note")
+        backward = self._add_n_words_backward(token_index, self.context_prefix_count, nlp_artifacts.lemmas, keywords)
+        forward = self._add_n_words_forward(token_index, self.context_suffix_count, nlp_artifacts.lemmas, keywords)
+        return list(set(backward + forward))
 
 
 def merge_spans(spans: Iterable[PhiSpan]) -> list[PhiSpan]:
@@ -371,16 +448,18 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     :param text: the note.
     :param spans: detected spans (merged, sorted).
     """
+    # City names inside the block may carry their own PERSON/LOCATION span: grow over them and merge;
+    # stop only at the next span of another identifier type (found for all spans in one backward pass).
+    limits = [len(text)] * len(spans)
+    for i in range(len(spans) - 2, -1, -1):
+        following = spans[i + 1]
+        limits[i] = limits[i + 1] if following.type in ("PERSON", "LOCATION", "STREET_ADDRESS") else following.start
     out = []
     for i, span in enumerate(spans):
         if span.type != "STREET_ADDRESS":
             out.append(span)
             continue
-        # City names inside the block may carry their own PERSON/LOCATION span: grow over them and
-        # merge; stop only at a span of another identifier type.
-        limit = next(
-            (s.start for s in spans[i + 1 :] if s.type not in ("PERSON", "LOCATION", "STREET_ADDRESS")), len(text)
-        )
+        limit = limits[i]
         end = span.end
         for _ in range(_ADDRESS_TAIL_MAX):
             tail = (
@@ -426,6 +505,7 @@ class Deidentifier:
             registry=registry,
             nlp_engine=self._nlp_engine,
             supported_languages=[self.policy.language],
+            context_aware_enhancer=LinearContextEnhancer(),
         )
         self._entities = [e for e in self.policy.entities if e in self._analyzer.get_supported_entities()]
         self.model_name = model
@@ -530,6 +610,10 @@ class Deidentifier:
         return placeholder
 
     def _analyze(self, text: str, nlp_artifacts) -> list[PhiSpan]:
+        return self._finish(text, self._recognize(text, nlp_artifacts))
+
+    def _recognize(self, text: str, nlp_artifacts) -> list[PhiSpan]:
+        # Every recognizer on one text (spaCy runs first when nlp_artifacts is None), merged.
         results: list[RecognizerResult] = self._analyzer.analyze(
             text=text,
             language=self.policy.language,
@@ -537,18 +621,60 @@ class Deidentifier:
             score_threshold=self.policy.score_threshold,
             nlp_artifacts=nlp_artifacts,
         )
-        spans = merge_spans(_one_line(text, r) for r in results if r.end > r.start)
+        return merge_spans(_one_line(text, r) for r in results if r.end > r.start)
+
+    def _finish(self, text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+        # What looks at the whole note: address blocks, a name found once redacted everywhere, name parts.
         if "STREET_ADDRESS" in self._entities:
             spans = extend_addresses(text, spans)
         return join_name_parts(text, propagate_names(text, spans)) if "PERSON" in self._entities else spans
 
     def _detect_long(self, text: str) -> list[PhiSpan]:
-        # spaCy refuses texts over nlp.max_length; overlapping windows keep spans cut by a boundary.
+        # spaCy refuses texts over nlp.max_length and needs memory in proportion to the text: the
+        # recognizers run on overlapping windows cut at line breaks (`long_note_windows`), then the
+        # whole-note steps (address blocks, name propagation) run once over the note, as for a short one.
+        windows = long_note_windows(text, _WINDOW_CHARS, _WINDOW_OVERLAP)
+        artifacts = self._nlp_engine.process_batch(
+            (text[start:end] for start, end in windows), self.policy.language, batch_size=1
+        )
         spans: list[PhiSpan] = []
-        for offset in range(0, len(text), _WINDOW_CHARS):
-            window = text[offset : offset + _WINDOW_CHARS + _WINDOW_OVERLAP]
-            spans += [PhiSpan(s.start + offset, s.end + offset, s.type, s.score) for s in self._analyze(window, None)]
-        return merge_spans(spans)
+        for (start, end), (_, nlp_artifacts) in zip(windows, artifacts, strict=True):
+            window = text[start:end]
+            spans += [
+                PhiSpan(s.start + start, s.end + start, s.type, s.score) for s in self._recognize(window, nlp_artifacts)
+            ]
+        return self._finish(text, merge_spans(spans))
+
+
+def long_note_windows(text: str, size: int = _WINDOW_CHARS, overlap: int = _WINDOW_OVERLAP) -> list[tuple[int, int]]:
+    """(start, end) windows of at most `size` characters that cover `text`. A window ends at the last
+    line break (else the last whitespace) in its final quarter; the next one starts after the last line
+    break (else whitespace) at least `overlap` characters before that end, so a span shorter than
+    `overlap` that crosses a window's end lies whole in the next window.
+
+    :param text: a note longer than `size`.
+    :param size: most characters per window.
+    :param overlap: least characters two neighbouring windows share (less than size / 2).
+    """
+    windows: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        if len(text) - start <= size:
+            windows.append((start, len(text)))
+            return windows
+        hard = start + size
+        floor = hard - size // 4
+        cut = text.rfind("\n", floor, hard)
+        if cut < 0:
+            cut = max(text.rfind(" ", floor, hard), text.rfind("\t", floor, hard))
+        end = cut + 1 if cut >= 0 else hard
+        windows.append((start, end))
+        limit = end - overlap
+        floor = max(start + 1, limit - size // 4)
+        cut = text.rfind("\n", floor, limit)
+        if cut < 0:
+            cut = max(text.rfind(" ", floor, limit), text.rfind("\t", floor, limit))
+        start = cut + 1 if cut >= 0 else limit
 
 
 @functools.lru_cache(maxsize=2)

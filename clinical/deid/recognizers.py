@@ -1234,10 +1234,11 @@ class ClinicalNerRecognizer(SpacyRecognizer):
         """Run spaCy's recognizer, then drop the predictions that are clinical words."""
         results = super().analyze(text, entities, nlp_artifacts)
         doc = getattr(nlp_artifacts, "tokens", None)
-        return [r for r in results if self._keep(text, r, doc)]
+        words = _LowerCaseWords(text)
+        return [r for r in results if self._keep(text, r, doc, words)]
 
     @staticmethod
-    def _keep(text: str, result: RecognizerResult, doc) -> bool:
+    def _keep(text: str, result: RecognizerResult, doc, words: _LowerCaseWords | None = None) -> bool:
         span = text[result.start : result.end]
         letters = span.replace(".", "").replace(" ", "")
         # spaCy's small model calls many lower-case clinical words and lab codes ("CD138") names.
@@ -1258,18 +1259,36 @@ class ClinicalNerRecognizer(SpacyRecognizer):
         if result.entity_type == "LOCATION" and re.sub(r"^the\s+", "", span.lower().strip(" .,")) in _ALLOWED_PLACES:
             return False
         if " " not in span.strip():
-            return _keep_single_word(text, span, result.start, doc)
+            return _keep_single_word(text, span, result.start, doc, words)
         return True
 
 
-def _keep_single_word(text: str, word: str, start: int, doc) -> bool:
+class _LowerCaseWords:
+    """Whether a note writes a word in lower case as a whole word (not inside a longer word or a
+    hyphenated compound), answered from one pass over the note instead of one search per word."""
+
+    _RUN = re.compile(r"[\w-]+")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._runs: frozenset[str] | None = None
+
+    def __contains__(self, lower: str) -> bool:
+        if self._RUN.fullmatch(lower) is None:
+            return re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", self.text, flags=0) is not None
+        if self._runs is None:
+            self._runs = frozenset(self._RUN.findall(self.text))
+        return lower in self._runs
+
+
+def _keep_single_word(text: str, word: str, start: int, doc, words: _LowerCaseWords | None = None) -> bool:
     # A one-word "name" with a medical suffix, that the note also writes in lower case ("Gait ...
     # gait ataxia"), or that opens a sentence and is tagged as a common noun or adjective
     # ("Renal function ...") is a clinical word, not a name.
     lower = word.lower()
     if lower.endswith(_MEDICAL_SUFFIXES):
         return False
-    if word != lower and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text, flags=0):
+    if word != lower and lower in (words if words is not None else _LowerCaseWords(text)):
         return False
     if doc is not None and re.search(r"(?:^|[.!?:]\s+|\n\s*)$", text[max(0, start - 4) : start]):
         token_span = doc.char_span(start, start + len(word), alignment_mode="expand")
