@@ -61,6 +61,10 @@ def test_phone_recognizer_keeps_clinical_numbers(text):
         ("Portal https://portal.mercyhealth.org/u/81579 today", [("https://portal.mercyhealth.org/u/81579", "URL")]),
         ("IP 192.168.1.10 logged.", [("192.168.1.10", "IP_ADDRESS")]),
         ("Device logged in from 10.2.33.4 overnight.", [("10.2.33.4", "IP_ADDRESS")]),
+        (
+            "Office 212 555 0148,2125550148-Fax",
+            [("212 555 0148", "PHONE_NUMBER"), ("2125550148", "PHONE_NUMBER")],
+        ),
     ],
 )
 def test_engine_finds_contact_identifiers(deid, text, expected):

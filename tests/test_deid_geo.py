@@ -14,6 +14,7 @@ from clinical.deid.recognizers import (
     LabelledAddressRecognizer,
     PlacePostcodeRecognizer,
     StreetAddressRecognizer,
+    StreetNameNumberRecognizer,
     ZipCodeRecognizer,
 )
 
@@ -61,6 +62,16 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, ">770 26 rue des lieutemants Thomazo\n", ["770 26 rue des lieutemants Thomazo"]),
         (PlacePostcodeRecognizer, "support us in Costamezzana 43015 now", ["Costamezzana", "43015"]),
         (PlacePostcodeRecognizer, "Quinta de São Tiago 3610-114", ["Quinta de São Tiago", "3610-114"]),
+        (StreetNameNumberRecognizer, "moved to Ostrowskiego 12 last spring", ["Ostrowskiego 12"]),
+        (StreetNameNumberRecognizer, "lives on Halldora Przybyszewska 7b", ["Halldora Przybyszewska 7b"]),
+        (StreetAddressRecognizer, "lives on Linden Strasse 9", ["Linden Strasse 9"]),
+        (StreetAddressRecognizer, "enter on vörösmarty út 41. after", ["vörösmarty út 41."]),
+        (StreetAddressRecognizer, "at 5120 Jana z Lipska 88", ["5120 Jana z Lipska 88"]),
+        (
+            StreetAddressRecognizer,
+            "the corner of Via del Monte Nuovo 3 and Elm",
+            ["the corner of Via del Monte Nuovo 3 and Elm"],
+        ),
     ],
 )
 def test_recognizer_finds_places(recognizer_cls, text, expected):
@@ -85,6 +96,7 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (FacilityLocationRecognizer, "moved from Ohio to Canada; lives in Nursing Home; General Surgery"),
         (ContextPlaceRecognizer, "transferred to MICU, then to Floor; admitted to Medicine; came from Ohio"),
         (StreetAddressRecognizer, "gave 2 units of prbc this am"),
+        (StreetNameNumberRecognizer, "Vanco 1000 q12h; Room 12; Levophed 0.05; Kowalski 78 yo; Ativan 2 mg"),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):
@@ -107,6 +119,20 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         ("It is at 9721 Dalmatinova 43 Apt. 678 Velenje nan", ["9721 Dalmatinova 43 Apt. 678 Velenje"]),
         ("to 50541 Mlýnská 1540\nTrancoso\n, GU\n Portugal 44674 for", ["50541 Mlýnská 1540\nTrancoso\n, GU", "44674"]),
         ("same: 2613 avenida praia 1 suite 463, mohács, hungary 24743", ["2613 avenida praia 1 suite 463, mohács"]),
+        # a postcode on its own line with prose after it; a region number after a comma; Polish, Canadian codes
+        ("with 7120 Kirkjuvegur 12\nHOFSOS\n, nan\n 56203 for the card", ["7120 Kirkjuvegur 12\nHOFSOS", "56203"]),
+        ("at 88 Lindenweg 4\nCite Zaouiet\n, 21\n 40721. Open", ["88 Lindenweg 4\nCite Zaouiet\n, 21", "40721"]),
+        ("ul. Lipowa 10 Apt. 3\n   Olsztyn\n    nan\n    10-447", ["ul. Lipowa 10 Apt. 3\n   Olsztyn", "10-447"]),
+        (
+            "41 Harbour St Suite 2\n   Port Medway\n    NS\n    B0J 2T0",
+            ["41 Harbour St Suite 2\n   Port Medway", "B0J 2T0"],
+        ),
+        # particles in town names, "∆" for Delta, a street with a clinical word and a unit
+        ("at 12 Main St, Lhota u Kolina, Czech Republic 28002", ["12 Main St, Lhota u Kolina", "28002"]),
+        ("12 Λ. Κηφισίας 4\n Suite 5\n ΑΓΙΑ ΠΑΡΑΣΚΕΥ∆Η\n Cyprus 51034", ["12 Λ. Κηφισίας 4", "ΑΓΙΑ ΠΑΡΑΣΚΕΥ∆Η"]),
+        ("Meet at 5100 Quadra 104\n Suite 845\n Evionnaz", ["5100 Quadra 104\n Suite 845\n Evionnaz"]),
+        # a street intersection written "X and <street>"
+        ("It is at Maple and Ostrowskiego 12 now", ["Maple and Ostrowskiego 12"]),
     ],
 )
 def test_engine_redacts_address_blocks(deid, text, phi):

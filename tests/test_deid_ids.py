@@ -8,6 +8,7 @@ from deid_helpers import found, typed
 
 from clinical.deid.recognizers import (
     AccountNumberRecognizer,
+    AnyCaseIbanRecognizer,
     DeviceIdRecognizer,
     HealthPlanNumberRecognizer,
     LabelledIdRecognizer,
@@ -46,6 +47,8 @@ from clinical.deid.recognizers import (
         (VehicleIdRecognizer, "VIN 1HGCM82633A004352", ["1HGCM82633A004352"]),
         (VehicleIdRecognizer, "license plate 7ABC123", ["7ABC123"]),
         (VehicleIdRecognizer, "car VIN 1HGZG68926N813785, plate 1EE728.", ["1HGZG68926N813785", "1EE728"]),
+        (AnyCaseIbanRecognizer, "my iban is de89370400440532013000 ok", ["de89370400440532013000"]),
+        (AnyCaseIbanRecognizer, "IBAN gb82 west 1234 5698 7654 32.", ["gb82 west 1234 5698 7654 32"]),
         (DeviceIdRecognizer, "pacemaker serial number SN-88213", ["SN-88213"]),
         (DeviceIdRecognizer, "Pacemaker S/N: PJN643674 interrogated", ["PJN643674"]),
         (DeviceIdRecognizer, "UDI: 00844588003288", ["00844588003288"]),
@@ -68,6 +71,7 @@ def test_recognizer_finds_ids(recognizer_cls, text, expected):
         (LicenseNumberRecognizer, "licensed practical nurse"),
         (VehicleIdRecognizer, "platelet count 52 x 10^9/L"),
         (DeviceIdRecognizer, "SNOMED concept"),
+        (AnyCaseIbanRecognizer, "gb82west12345698765433 fails its check digits; ab12cdef34567890123 too"),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):

@@ -49,6 +49,15 @@ from clinical.deid.recognizers import (
         (ContextNameRecognizer, "spoke with wife mary re plan, paged tomasz.", ["mary", "tomasz"]),
         (NameShapeRecognizer, "Tomomi Nishiyama was admitted", ["Tomomi", "Nishiyama"]),
         (NameShapeRecognizer, "visited by Gelencsér and Wisława", ["Gelencsér", "Wisława"]),
+        # lower-case listed names that are no English word, alone, with an unlisted surname or an initial
+        (NameLexiconRecognizer, "per notes jarmila had visited twice", ["jarmila"]),
+        (NameLexiconRecognizer, "ingeborg hrdlicka is the hcp", ["ingeborg hrdlicka"]),
+        (NameLexiconRecognizer, "seen by wojciech k. novak today", ["wojciech k. novak"]),
+        (NameLexiconRecognizer, "kids: radomir, henrike and tomek", ["radomir, henrike", "tomek"]),
+        (NameLexiconRecognizer, "Erik-Oskar visited", ["Erik-Oskar"]),
+        (LabelledNameRecognizer, "her kid Oskar visited", ["Oskar"]),
+        (ContextNameRecognizer, "wojciech's daughter called back", ["wojciech"]),
+        (ContextNameRecognizer, 'ingrid: "where am i?"\nRN: "in hospital"', ["ingrid"]),
         (NameShapeRecognizer, "Ciset lives on Rua Mina. You're welcome.", ["Ciset"]),
     ],
 )
@@ -78,6 +87,8 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
         (NameShapeRecognizer, "Discipline and Tales; Although Histopathologic findings; Transesophageal echo"),
         (NameShapeRecognizer, "Zosyn 4.5 g IV q8h; Concerta 54 mg"),
         (NameShapeRecognizer, "Kleist was seen; kleist criteria"),
+        (NameLexiconRecognizer, "pt on vanco and zosyn, lytes repleted, sats 95% ra, abd soft"),
+        (ContextNameRecognizer, "patient's daughter and mother's sister called; Note: \"refused\" per pt"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):
@@ -101,6 +112,7 @@ def test_recognizer_keeps_clinical_words(recognizer_cls, text):
         ("Spoke w/ son Teodor via phone; Dr. Okonkwo aware.", ["Teodor", "Okonkwo"]),
         ("Szabina J Gelencsér and Maika van de Noort visited", ["Szabina J Gelencsér", "Maika van de Noort"]),
         ("PT'S WIFE MARY IN TO VISIT. SPOKE WITH DR. KOWALSKI RE: PLAN.", ["MARY", "KOWALSKI"]),
+        ("Joost van Dam visited with his wife.", ["Joost van Dam"]),
     ],
 )
 def test_engine_redacts_names(deid, text, names):

@@ -384,6 +384,12 @@ _NAME_GAP = re.compile(
 )
 
 
+_PARTICLE_SURNAME = re.compile(
+    r"[ ](?:van|von|de|der|den|ten|ter|da|di|del|della|du|bin|ibn|dos|das)(?:[ ](?:de|der|den|la|le))?"
+    r"[ ](\p{Lu}[\p{L}'’\-]+)(?![\p{L}\d])"
+)
+
+
 def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     """Merge two PERSON spans separated only by a middle initial or a name particle into one.
 
@@ -391,12 +397,18 @@ def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     :param spans: detected spans (merged, sorted).
     """
     out: list[PhiSpan] = []
-    for span in spans:
+    for i, span in enumerate(spans):
         last = out[-1] if out else None
         if last is not None and last.type == span.type == "PERSON" and _NAME_GAP.fullmatch(text, last.end, span.start):
             out[-1] = PhiSpan(last.start, span.end, "PERSON", max(last.score, span.score))
-        else:
-            out.append(span)
+            continue
+        if span.type == "PERSON":
+            # A particle and a capitalised surname no recognizer took ("Willemine ten Pas"), up to the next span.
+            limit = spans[i + 1].start if i + 1 < len(spans) else len(text)
+            tail = _PARTICLE_SURNAME.match(text, span.end, limit)
+            if tail and not is_clinical_term(tail.group(1)):
+                span = PhiSpan(span.start, tail.end(), "PERSON", span.score)
+        out.append(span)
     return out
 
 
@@ -404,12 +416,30 @@ def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 # a country or city name. Capitalised words only after a comma or a line break ("12 Main St, Boston"),
 # codes and postcodes also after a space ("Boston MA 02115").
 _ADDRESS_UNIT = r"(?i:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|building|box)\.?[ ]*#?[\w-]{1,6}"
-_ADDRESS_CODE = r"(?:\p{Lu}{2}(?![\p{L}\d])|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}|\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)|nan)"
+# Postcodes: US and other digit forms, Polish 00-000, UK "SW1A 1AA", Canadian "B0J 2H0".
+_POSTCODE = (
+    r"(?:\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)|\d{2}-\d{3}(?![\d.,/-]\d)|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}"
+    r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
+)
+_ADDRESS_CODE = rf"(?:\p{{Lu}}{{2}}(?![\p{{L}}\d])|{_POSTCODE}|nan)"
+# Letters of place names, and "∆" (U+2206), which Greek place names carry in place of "Δ" in some sources.
+_PLACE_LETTER = r"[\p{L}\u2206]"
+_PLACE_CAPITAL = r"[\p{Lu}\u2206]"
 _ADDRESS_PLACE = (
-    r"\p{Lu}[\p{L}'’.\-]*(?:[ ](?:\p{Lu}[\p{L}'’.\-]*|\(\p{L}+\)|de|da|do|la|le|na|el|en|im|am|an|e|y|of))*"
+    rf"{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’.\-])*(?:[ ](?:{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’.\-])*|\(\p{{L}}+\)"
+    # particles inside town names of many languages ("Chomutice u Horic", "Ostrov nad Ohří", "Ústí nad Labem")
+    r"|de|da|do|la|le|na|el|en|im|am|an|e|y|of|u|v|ve|z|ze|nad|pod|bei|sur|sous|lès|les|del|della|di|der|den|dos"
+    r"|das|du|upon))*"
 )
 _ADDRESS_TAIL_SPACE = re.compile(
-    rf"[ \t]+(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|\p{{Lu}}{{3,}}(?:[ ]\p{{Lu}}{{3,}})*)(?![\p{{L}}\d])"
+    rf"[ \t]+(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|{_PLACE_CAPITAL}{{3,}}(?:[ ]{_PLACE_CAPITAL}{{3,}})*)"
+    r"(?![\p{L}\d])"
+)
+# On its own line inside a block a postcode needs nothing after it ("... MOSS\n, nan\n 51971 for this
+# card"); a one- or two-digit region number after a comma ends its line ("Cite Sfaxi\n, 13\n 44939").
+_ADDRESS_TAIL_CODE_LINE = re.compile(
+    rf"[ \t]*\n[ \t>?]*,?[ \t]*{_POSTCODE}(?![\p{{L}}\d])|[ \t]*(?:,|\n[ \t>?]*,)[ \t]*\d{{1,2}}(?=[ \t]*(?:\n|$))",
+    flags=re.MULTILINE,
 )
 _ADDRESS_TAIL_BREAK = re.compile(
     rf"[ \t]*(?:,|\n[ \t>?]*(?:,)?)[ \t]*(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|{_ADDRESS_PLACE})"
@@ -437,6 +467,10 @@ _ADDRESS_TAIL_CITY = re.compile(
 _STATE_CODE_TAIL = re.compile(r"[\s,]*\p{Lu}{2}")
 # A house number written before the street's own number ("9554 62 Rue Gafsa"), "the corner of".
 _ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6}[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
+# A street intersection written "X and <street>" ("Elm and Király u. 15", "Maarit and Hersnapvej 75"):
+# the "and" after a capitalised word joins the address (the word itself is a street or a name).
+_INTERSECTION_HEAD = re.compile(r"(?<![\p{L}'’\-])(\p{Lu}[\p{L}'’\-]*)[ ]+(?:and|&)[ ]+$")
+_INTERSECTION_AND = re.compile(r"(?<=(?<![\p{L}'’\-])\p{Lu}[\p{L}'’\-]*[ ]+)(?:and|&)[ ]+$")
 
 
 def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -464,6 +498,7 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         for _ in range(_ADDRESS_TAIL_MAX):
             tail = (
                 _ADDRESS_TAIL_BREAK.match(text, end, limit)
+                or _ADDRESS_TAIL_CODE_LINE.match(text, end, limit)
                 or _ADDRESS_TAIL_COUNTRY.match(text, end, limit)
                 or _ADDRESS_TAIL_SPACE.match(text, end, limit)
                 or _ADDRESS_TAIL_CITY.match(text, end, limit)
@@ -474,6 +509,12 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
             end = tail.end()
         floor = out[-1].end if out else 0
         head = _ADDRESS_HEAD.search(text, max(floor, span.start - 40), span.start)
+        if head is None:
+            # "Maple and <street>": the other street's name too, unless another span (a name) holds it.
+            head = _INTERSECTION_HEAD.search(text, max(floor, span.start - 40), span.start)
+            if head is not None and is_clinical_term(head.group(1)):
+                head = None
+            head = head or _INTERSECTION_AND.search(text, max(floor, span.start - 8), span.start)
         start = head.start() if head else span.start
         out.append(PhiSpan(start, end, span.type, span.score))
     return merge_spans(out)

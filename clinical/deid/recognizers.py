@@ -32,7 +32,7 @@ from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     UsSsnRecognizer,
 )
 
-RECOGNIZERS_VERSION = "0.4.0"
+RECOGNIZERS_VERSION = "0.5.0"
 """Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
 
 FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
@@ -357,7 +357,8 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
             0.45,
         ),
         Pattern("phone (two groups)", r"(?<![\w.+/-])\d{2,4}[ ]\d{4,6}(?![\w./-])", 0.15),
-        Pattern("phone (10 digits)", r"(?<![\w.-])\d{10}(?![\w.-])", 0.3),
+        # "3660170548-Fax": a label may be hyphenated to the number.
+        Pattern("phone (10 digits)", r"(?<![\w.-])\d{10}(?![\w.]|-[\d-])", 0.3),
         # "call", "reach" are spaCy stop words, so presidio's context enhancer never sees them: the cue
         # is part of the pattern. Any digit grouping of 6-15 digits within a few words after it.
         Pattern(
@@ -463,6 +464,58 @@ class PlacePostcodeRecognizer(CodeRecognizer):
         return results
 
 
+class StreetNameNumberRecognizer(CodeRecognizer):
+    """A street written as its name and house number with no street word, as in many countries
+    ("Eyrarodda 66", "Peter Zuidhove 188"): one or two capitalised words, the last a place-shaped word
+    that is no English and no clinical word (`is_unknown_proper_word`, five letters or more), then a
+    house number of one to four digits that no unit follows. "Vanco 1000", "Room 12", "Levo 0.05" stay.
+
+    :param supported_language: language code of the notes.
+    """
+
+    ENTITIES = ["STREET_ADDRESS"]
+    _PATTERN = re.compile(
+        r"(?<![\p{L}\d'’\-])(?:\p{Lu}[\p{L}'’\-]+[ ])?(?P<street>\p{Lu}[\p{L}'’\-]{4,})[ ]\d{1,4}[a-zA-Z]?"
+        r"(?![\p{L}\d/'’]|[.,:-]\d|\s*(?i:mg|mcg|g|ml|units?|iu|%|mmol|meq|kg|cm|mm|am|pm|hrs?|h|min|x|yo|y/o"
+        r"|years?|yrs?|days?|weeks?|months?|times)\b)"
+    )
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """STREET_ADDRESS results for "Street-name 12" (offsets only)."""
+        return [
+            RecognizerResult("STREET_ADDRESS", m.start(), m.end(), 0.5)
+            for m in self._PATTERN.finditer(text)
+            if is_unknown_proper_word(m.group("street"))
+        ]
+
+
+class AnyCaseIbanRecognizer(CodeRecognizer):
+    """IBANs in any letter case ("gb42nawi04454264788619", typed or dictated in lower case), which
+    presidio's IbanRecognizer (upper case only) misses; the ISO 13616 mod-97 check must hold.
+
+    :param supported_language: language code of the notes.
+    """
+
+    ENTITIES = ["IBAN_CODE"]
+    _PATTERN = re.compile(r"(?<![\w-])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,3})?(?![\w-])")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """IBAN_CODE results for IBAN-shaped strings whose check digits hold (offsets only)."""
+        return [
+            RecognizerResult("IBAN_CODE", m.start(), m.end(), 0.8)
+            for m in self._PATTERN.finditer(text)
+            if _iban_ok(m.group(0))
+        ]
+
+
+def _iban_ok(value: str) -> bool:
+    compact = value.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
 class StreetAddressRecognizer(ClinicalPatternRecognizer):
     """Street addresses: house number + capitalised street name + suffix (St, Ave, Road, Blvd ...),
     optionally with an apartment or suite; units and post-office boxes on their own."""
@@ -493,7 +546,12 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|\p{L}[\p{L}-]*(?i:straße|strasse|weg|gasse|platz|allee|gatan|vägen|väg|gata|vej|gade|veien|vegen|vei"
             r"|katu|tie|kuja|polku|laan|straat|plein|utca|vegur|stræde|stien|bakken|lane|street|road|avenue)"
             r"|\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*){0,2}\s+(?i:tér|út|u\.|utca|tee|põik|terrasse|rkp\.|körút|sor"
-            r"|sétány|náměstí|nám\.|ulice|trg|cesta|ulica|gatve|iela|prospekt|pr\.|str\.|st\.))"
+            r"|sétány|náměstí|nám\.|ulice|trg|cesta|ulica|gatve|iela|prospekt|pr\.|str\.|st\.|straße|strasse|gasse"
+            r"|allee|platz|weg|laan|straat|gatan|vägen|gata|vej|gade|veien|katu)"
+            # Lower-case text: only street words that are no English word ("hegyalja út 98.").
+            r"|(?:(?!(?:on|at|in|to|the|of|and|or|for|from|by|near|enter|is|are|was|lives)[ ])\p{Ll}[\p{L}'’-]*[ ])?"
+            r"\p{Ll}[\p{L}'’-]*[ ](?:út|utca|körút|tér|sétány|náměstí|ulice|iela|gatve"
+            r"|põik|straße|strasse|gasse|gatan|vägen|gade))"
             r"\s*,?\s*\d{1,5}[a-zA-Z]?\b\.?",
             0.7,
         ),
@@ -512,16 +570,19 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "address (number, words, number)",
-            r"(?<![\d.,/:])\b\d{1,6}[ ]+(?:\p{Lu}[\p{L}'’.-]*[ ]+){1,3}\d{1,5}[a-zA-Z]?\b"
+            r"(?<![\d.,/:])\b\d{1,6}[ ]+\p{Lu}[\p{L}'’.-]*[ ]+"
+            # more capitalised words, or the particles of street names ("Jiřího z Poděbrad 1874")
+            r"(?:(?:\p{Lu}[\p{L}'’.-]*|z|ze|u|v|na|nad|pod|de|da|do|del|di|van|von|der|den|la|le)[ ]+){0,2}"
+            r"\d{1,5}[a-zA-Z]?\b"
             r"(?![.,/]\d|\s*(?i:mg|mcg|g|ml|units?|%|mmol|meq|kg|cm|mm)\b)"
             rf"(?:,?\s+{_UNIT}\b)?",
             0.6,
         ),
         Pattern(
             "address (street corner)",
-            r"(?:\b(?i:the[ ]+))?\b(?i:corner[ ]of)[ ]+[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}"
+            r"(?:\b(?i:the[ ]+))?\b(?i:corner[ ]of)[ ]+[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,4}"
             r"[ ]+(?:and|&)[ ]+"
-            r"[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,3}",
+            r"[\p{L}\d][\p{L}\d'’.-]*(?:[ ][\p{L}\d][\p{L}\d'’.-]*){0,4}",
             0.7,
         ),
         Pattern(
@@ -549,9 +610,12 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     CONTEXT = ["address", "lives", "resides", "street", "home"]
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address."""
-        inner = re.fullmatch(r"\d+[A-Za-z]?[ ]+(.+?)[ ]+\d+[a-zA-Z]?(?:,?\s+.*)?", pattern_text, flags=re.DOTALL)
-        return bool(inner) and (is_clinical_phrase(inner.group(1)) or inner.group(1).isupper())
+        """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address, unless
+        a unit follows ("5100 Quadra 104\n Suite 845")."""
+        inner = re.fullmatch(r"\d+[A-Za-z]?[ ]+(.+?)[ ]+\d+[a-zA-Z]?(,?\s+.*)?", pattern_text, flags=re.DOTALL)
+        if not inner or inner.group(2):
+            return False
+        return is_clinical_phrase(inner.group(1)) or inner.group(1).isupper()
 
 
 class LabelledNameRecognizer(ClinicalPatternRecognizer):
@@ -582,7 +646,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|neighbou?r|caregiver|guardian"
         r"|fianc[eé]e?|boyfriend|girlfriend|stepson|stepdaughter|son-in-law|daughter-in-law|sister-in-law"
         r"|brother-in-law|dtr|dau|hcp|proxy|poa|nok|significant[ ]other|s\.?o\.|gf|bf|grandchild|granddau"
-        r"|stepmother|stepfather|roommate|landlord|pastor|chaplain|priest|rabbi|interpreter|translator|visitor)"
+        r"|stepmother|stepfather|roommate|landlord|pastor|chaplain|priest|rabbi|interpreter|translator|visitor"
+        r"|kid|kids|child|baby|grandkid|twin)"
     )
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
@@ -661,6 +726,16 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
             "lower-case name after a relative or an action cue",
             rf"(?<=\b(?:{LabelledNameRecognizer._RELATIVE}|{_CUE})(?:'s)?[ ]?[,(]?[ ]?)\p{{Ll}}[\p{{Ll}}'’\-]{{2,}}"
             r"(?![\p{L}'’\-])",
+            0.5,
+        ),
+        Pattern(
+            "name before 's and a relative",
+            rf"(?<![\p{{L}}'’\-])\p{{L}}[\p{{L}}\-]+(?=['’]s[ ]{LabelledNameRecognizer._RELATIVE}\b)",
+            0.5,
+        ),
+        Pattern(
+            "speaker label of a transcript",
+            r"(?<=^[ \t]*)\p{L}[\p{L}'’\-]+(?=[ \t]*:[ \t]*[\"“])",
             0.5,
         ),
         Pattern(
@@ -1323,7 +1398,8 @@ class NameLexiconRecognizer(CodeRecognizer):
         # "and"/"or" join names in lists; they are never names themselves.
         tokens = [m for m in self._TOKEN.finditer(text) if m.group(0).lower() not in ("and", "or")]
         keys = [_name_key(m.group(0)) for m in tokens]
-        listed = [k in names for k in keys]
+        # A hyphenated name counts when each part is listed ("Anne-Lotte", "Smith-Jones").
+        listed = [k in names or ("-" in k and all(p in names for p in k.split("-"))) for k in keys]
         lower_words: set[str] | None = None
         results = []
         for i, m in enumerate(tokens):
@@ -1345,9 +1421,15 @@ class NameLexiconRecognizer(CodeRecognizer):
                 score = 0.5
             else:
                 neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(tokens) and listed[j]]
-                if not any(self._joined(text, tokens[min(i, j)], tokens[max(i, j)]) for j in neighbours):
+                joined = any(self._joined(text, tokens[min(i, j)], tokens[max(i, j)]) for j in neighbours)
+                # Alone, a lower-case listed word counts when it is no word of English or medicine ("cormac",
+                # "lempi"); it then takes in an unlisted surname or first name of the same kind and an initial
+                # between ("olga krylova", "emidio p lombardo").
+                if not joined and not (len(keys[i]) >= 4 and is_unknown_proper_word(keys[i])):
                     continue
-                score = 0.45
+                start, end = self._lower_case_name(text, m.start(), m.end())
+                results.append(RecognizerResult("PERSON", start, end, 0.45))
+                continue
             end = m.end()
             tail = self._TAIL.match(text, end)
             if tail:
@@ -1363,6 +1445,31 @@ class NameLexiconRecognizer(CodeRecognizer):
 
     def _joined(self, text: str, first, second) -> bool:
         return self._JOIN.fullmatch(text, first.end(), second.start()) is not None
+
+    _LOWER_AFTER = re.compile(r"(?:[ ]\p{Ll}\.?)?[ ](\p{Ll}[\p{Ll}'’\-]*\p{Ll})(?![\p{L}\d'’\-])")
+    _LOWER_BEFORE = re.compile(
+        r"(?<![\p{L}\d'’\-])(\p{Ll}[\p{Ll}'’\-]*\p{Ll})(?:[ ]|,[ ]?|[ ]and[ ])(?:\p{Ll}\.?[ ])?$"
+    )
+
+    def _lower_case_name(self, text: str, start: int, end: int) -> tuple[int, int]:
+        from clinical.deid.lexicons import FUNCTION_WORDS, person_names
+
+        names = person_names()
+        after = self._LOWER_AFTER.match(text, end)
+        if after:
+            key = _name_key(after.group(1))
+            # After a middle initial any word but a function word is the surname ("codey m ross"); without
+            # one, an unlisted word of no language's vocabulary (a listed one gets its own result).
+            initial = after.start(1) - after.start() > 1
+            if (initial and key not in FUNCTION_WORDS) or (
+                key not in names and len(key) >= 4 and is_unknown_proper_word(key)
+            ):
+                end = after.end()
+        before = self._LOWER_BEFORE.search(text, max(0, start - 40), start)
+        key = _name_key(before.group(1)) if before else ""
+        if before and key not in names and len(key) >= 4 and is_unknown_proper_word(key):
+            start = before.start()
+        return start, end
 
 
 def _name_key(word: str) -> str:
@@ -1414,6 +1521,8 @@ def build_recognizers(language: str = "en") -> list[EntityRecognizer]:
     recognizers.append(NameLexiconRecognizer(supported_language=language))
     recognizers.append(NameShapeRecognizer(supported_language=language))
     recognizers.append(PlacePostcodeRecognizer(supported_language=language))
+    recognizers.append(StreetNameNumberRecognizer(supported_language=language))
+    recognizers.append(AnyCaseIbanRecognizer(supported_language=language))
     return recognizers
 
 
