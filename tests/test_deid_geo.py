@@ -131,6 +131,16 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         ("at 12 Main St, Lhota u Kolina, Czech Republic 28002", ["12 Main St, Lhota u Kolina", "28002"]),
         ("12 Λ. Κηφισίας 4\n Suite 5\n ΑΓΙΑ ΠΑΡΑΣΚΕΥ∆Η\n Cyprus 51034", ["12 Λ. Κηφισίας 4", "ΑΓΙΑ ΠΑΡΑΣΚΕΥ∆Η"]),
         ("Meet at 5100 Quadra 104\n Suite 845\n Evionnaz", ["5100 Quadra 104\n Suite 845\n Evionnaz"]),
+        # lower-case text: the block read with capitalised words, never over function words
+        (
+            "located at 389 167 king edward\nport alfred\n, ec\n 61700. it",
+            ["389 167 king edward\nport alfred\n, ec", "61700"],
+        ),
+        (
+            "to 3747 3911 fourth avenue suite 112 red deer alberta",
+            ["3747 3911 fourth avenue suite 112 red deer alberta"],
+        ),
+        ("address: 106 rúa olmos 44, belfast, south africa", ["106 rúa olmos 44, belfast"]),
         # a street intersection written "X and <street>"
         ("It is at Maple and Ostrowskiego 12 now", ["Maple and Ostrowskiego 12"]),
     ],

@@ -28,6 +28,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer 
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
 from spacy.attrs import IDX, LENGTH  # noqa: E402
 
+from clinical.deid.lexicons import FUNCTION_WORDS  # noqa: E402
 from clinical.deid.recognizers import (  # noqa: E402
     FAKER_COUNTRIES,
     RECOGNIZERS_VERSION,
@@ -473,6 +474,21 @@ _INTERSECTION_HEAD = re.compile(r"(?<![\p{L}'’\-])(\p{Lu}[\p{L}'’\-]*)[ ]+(?
 _INTERSECTION_AND = re.compile(r"(?<=(?<![\p{L}'’\-])\p{Lu}[\p{L}'’\-]*[ ]+)(?:and|&)[ ]+$")
 
 
+_WORDS = re.compile(r"\p{L}+")
+_WORD_START = re.compile(r"(?<![\p{L}'’])\p{Ll}(\p{Ll}(?![\p{L}'’]))?")
+
+
+def _capitalised_view(text: str) -> str:
+    """`text` with each word's first letter upper-cased and two-letter words in capitals ("ec" -> "EC"),
+    character for character (a letter whose upper case is longer stays as it is)."""
+
+    def upper(match) -> str:
+        out = match.group(0).upper()
+        return out if len(out) == len(match.group(0)) else match.group(0)
+
+    return _WORD_START.sub(upper, text)
+
+
 def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     """Grow every STREET_ADDRESS span over the rest of its address block: units, city, state or
     province code, postcode and country that follow it after a comma, a line break or a space
@@ -489,22 +505,35 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         following = spans[i + 1]
         limits[i] = limits[i + 1] if following.type in ("PERSON", "LOCATION", "STREET_ADDRESS") else following.start
     out = []
+    view: str | None = None
     for i, span in enumerate(spans):
         if span.type != "STREET_ADDRESS":
             out.append(span)
             continue
         limit = limits[i]
         end = span.end
+        # In lower-case text ("389 167 king alexander\nlady frere\n, ec\n 76634") the block is read with
+        # capitalised words (same offsets); a tail there may hold no function word ("... st with wife").
+        lower_case = not any(c.isupper() for c in text[span.start : min(limit, span.end + 200)])
+        if lower_case and view is None:
+            view = _capitalised_view(text)
+        source = view if lower_case else text
         for _ in range(_ADDRESS_TAIL_MAX):
             tail = (
-                _ADDRESS_TAIL_BREAK.match(text, end, limit)
-                or _ADDRESS_TAIL_CODE_LINE.match(text, end, limit)
-                or _ADDRESS_TAIL_COUNTRY.match(text, end, limit)
-                or _ADDRESS_TAIL_SPACE.match(text, end, limit)
-                or _ADDRESS_TAIL_CITY.match(text, end, limit)
+                _ADDRESS_TAIL_BREAK.match(source, end, limit)
+                or _ADDRESS_TAIL_CODE_LINE.match(source, end, limit)
+                or _ADDRESS_TAIL_COUNTRY.match(source, end, limit)
+                or _ADDRESS_TAIL_SPACE.match(source, end, limit)
+                or _ADDRESS_TAIL_CITY.match(source, end, limit)
             )
             # A two-letter code inside the block is a state or province ("GU", "PA"), not an abbreviation.
             if tail is None or (is_clinical_term(tail.group(0)) and not _STATE_CODE_TAIL.fullmatch(tail.group(0))):
+                break
+            if (
+                lower_case
+                and any(w in FUNCTION_WORDS for w in _WORDS.findall(text, tail.start(), tail.end()))
+                and not _ADDRESS_TAIL_COUNTRY.fullmatch(text, tail.start(), tail.end())
+            ):
                 break
             end = tail.end()
         floor = out[-1].end if out else 0
