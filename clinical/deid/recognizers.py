@@ -65,6 +65,9 @@ _NOT_DATE_AFTER = (
     r"|times|x|dose|strength|lumen|ways?|split|mallampati|bilat|bilaterally|extremities|limbs|vision|stage"
     r"|lobes?|fields?|quadrants?|ekg|leads?|spo2|sats?|fio2|peep|ps|cpap|vent|tv|rr|re|le|od|os|ou"
 )
+# A cheap look-ahead put before a label look-behind: the value needs a digit, so the costly look-behind
+# runs only where one follows (same matches; 2-5x faster on prose).
+_DIGIT_AHEAD = r"(?=[A-Z0-9-]*\d)"
 # Trailing identifier characters for labelled ids: at least one digit somewhere in the value.
 _ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,19}\b"
 # The label must end at a word boundary ("plate" is not "platelet").
@@ -178,7 +181,7 @@ class MedicalRecordNumberRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "MRN (labelled)",
-            r"(?<=\b(?:MRN|MR\s*#|MR\s+(?:number|no\.?)|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:number|no\.?|num|#))?"
+            r"(?=[A-Z]{0,3}\d)(?<=\b(?:MRN|MR\s*#|MR\s+(?:number|no\.?)|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:number|no\.?|num|#))?"
             r"|rec(?:ord)?\s*(?:number|no\.?|num|#)|chart\s*(?:number|no\.?|#)|patient\s+(?:id|number|no\.?)"
             r"|pt\s*(?:id|#)|hospital\s+(?:number|no\.?|id)|unit\s+(?:number|no\.?))"
             r"(?:\b|(?<=[#.]))\s*[:#=.]?\s*#?\s*)[A-Z]{0,3}\d[\d-]{3,14}\b",
@@ -724,7 +727,9 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
         Pattern("name after an action cue", rf"(?<=\b{_CUE}[ ](?:(?i:dr|mr|mrs|ms)\.?[ ])?){_NAME}", 0.5),
         Pattern(
             "lower-case name after a relative or an action cue",
-            rf"(?<=\b(?:{LabelledNameRecognizer._RELATIVE}|{_CUE})(?:'s)?[ ]?[,(]?[ ]?)\p{{Ll}}[\p{{Ll}}'’\-]{{2,}}"
+            # the value starts a word (tested first: the look-behind is costly)
+            rf"(?<![\p{{L}}'’\-])(?<=\b(?:{LabelledNameRecognizer._RELATIVE}|{_CUE})(?:'s)?[ ]?[,(]?[ ]?)"
+            r"\p{Ll}[\p{Ll}'’\-]{2,}"
             r"(?![\p{L}'’\-])",
             0.5,
         ),
@@ -979,7 +984,8 @@ class HealthPlanNumberRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "health plan (labelled)",
-            r"(?<=\b(?:(?:member|subscriber|beneficiary|policy|insurance|insurer|health\s+plan|plan|group)"
+            _DIGIT_AHEAD
+            + r"(?<=\b(?:(?:member|subscriber|beneficiary|policy|insurance|insurer|health\s+plan|plan|group)"
             r"\s*(?:id|number|num|no\.?|#)|medicaid|medicare|HICN|MBI)" + _ID_LABEL_TAIL + ")" + _ID_VALUE,
             0.9,
         ),
@@ -1000,7 +1006,8 @@ class AccountNumberRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "account (labelled)",
-            r"(?<=\b(?:account|acct|a/c|billing|invoice|bank\s+account|routing|encounter|visit\s+id)"
+            _DIGIT_AHEAD
+            + r"(?<=\b(?:account|acct|a/c|billing|invoice|bank\s+account|routing|encounter|visit\s+id)"
             + _ID_LABEL_TAIL
             + ")"
             + _ID_VALUE,
@@ -1018,7 +1025,8 @@ class LicenseNumberRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "license (labelled)",
-            r"(?<=\b(?:(?:driver'?s?\s+)?licen[sc]e|lic\.?|certificate|cert\.?|DEA|NPI|registration|permit|passport)"
+            _DIGIT_AHEAD
+            + r"(?<=\b(?:(?:driver'?s?\s+)?licen[sc]e|lic\.?|certificate|cert\.?|DEA|NPI|registration|permit|passport)"
             + _ID_LABEL_TAIL
             + ")"
             + _ID_VALUE,
@@ -1038,7 +1046,7 @@ class LabelledIdRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "id (after an id label)",
-            r"(?<=\b(?:id|identifier|number|no\.|num|ref(?:erence)?|case|badge|ticket|claim|order|specimen|accession"
+            r"(?=[A-Za-z0-9-]*\d)(?<=\b(?:id|identifier|number|no\.|num|ref(?:erence)?|case|badge|ticket|claim|order|specimen|accession"
             r"|requisition|confirmation|tracking|employee|student|voucher)"
             r"(?:\s*(?:number|no\.?|num|#|id)\s*[:#=]?|\s*(?:is\b|[:#=]))\s*#?\s*)"
             r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,24}\b",
@@ -1062,7 +1070,7 @@ class VehicleIdRecognizer(ClinicalPatternRecognizer):
         Pattern("vehicle (VIN)", r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b", 0.6),
         Pattern(
             "vehicle (plate)",
-            r"(?<=\b(?:licen[sc]e\s+plate|plate(?:\s*(?:number|no\.?|#))?|tag\s*(?:number|no\.?|#))(?:\b|(?<=[#.]))\s*[:#]?\s*)"
+            r"(?=[A-Z0-9-]*\d)(?<=\b(?:licen[sc]e\s+plate|plate(?:\s*(?:number|no\.?|#))?|tag\s*(?:number|no\.?|#))(?:\b|(?<=[#.]))\s*[:#]?\s*)"
             r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{1,8}\b",
             0.85,
         ),
@@ -1077,7 +1085,7 @@ class DeviceIdRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "device (labelled)",
-            r"(?<=\b(?:serial|s/n|SN|UDI|IMEI|device\s*(?:id|identifier))" + _ID_LABEL_TAIL + r")"
+            r"(?=[A-Z0-9-]*\d)(?<=\b(?:serial|s/n|SN|UDI|IMEI|device\s*(?:id|identifier))" + _ID_LABEL_TAIL + r")"
             r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,29}\b",
             0.85,
         ),
