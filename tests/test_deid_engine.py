@@ -202,7 +202,7 @@ def test_window_boundaries_lose_nothing(deid, monkeypatch):
 
 @pytest.mark.slow
 def test_a_200_kb_note_is_redacted_whole(deid):
-    """A 200 KB note (three 100 KB windows): every planted identifier redacted at its exact offsets,
+    """A 200 KB note (five windows of at most 50 KB): every planted identifier redacted at its exact offsets,
     the redacted text keeps everything else. Time grows linearly with length (benchmarks/deid_bench.py
     --long-note times it; about 20,000 characters/s here)."""
     text, planted = _long_note(200_000)
