@@ -1557,10 +1557,11 @@ SAFE_HARBOR_COVERAGE: dict[str, tuple[str, ...]] = {
 """Each of the 18 Safe-Harbor identifiers -> the entity types that cover it (empty: not covered)."""
 
 SAFE_HARBOR_GAPS: dict[str, str] = {
-    "names": "a lower-case name in no Faker locale list and after no label, title, relative or action cue is "
-    "missed; a name that is also an English word and in no list, alone at a sentence start, relies on spaCy",
+    "names": "a lower-case name that is an English word or in no Faker locale list, after no label, title, "
+    "relative or action cue, is missed; a name that is also an English word and in no list, alone at a sentence "
+    "start, relies on spaCy; titles and credentials stay outside the name span",
     "geographic_subdivisions": "a town in prose that is an English word only as spaCy finds it, after a home or "
-    "transfer cue or in an address block; non-Latin upper-case towns with symbols missed",
+    "transfer cue or in an address block; lower-case non-Latin streets missed",
     "dates_and_ages_over_89": "a bare m/d (2/12) right after a score or setting word stays; dotted dates with a "
     "two-digit year (12.02.19) are missed (the residual scan flags them)",
     "biometric_identifiers": "not covered: not detectable in text by patterns",
