@@ -34,7 +34,13 @@ def normalize_text(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"\w+", text)
+    return re.findall(r"\w+(?:[.,]\w+)*", text)  # "0.9" and "1,200" are one token
+
+
+def _contains(longer: list[str], shorter: list[str]) -> bool:
+    """`shorter` occurs in `longer` as a contiguous run of tokens."""
+    n = len(shorter)
+    return any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
 
 
 def exact_match(gold: str, pred: str) -> bool:
@@ -47,7 +53,10 @@ def exact_match(gold: str, pred: str) -> bool:
 
 
 def relaxed_match(gold: str, pred: str, min_overlap: float = 0.5) -> bool:
-    """One normalized text contains the other, or token overlap >= `min_overlap`.
+    """One normalized text contains the other as whole words, or token overlap >= `min_overlap`.
+
+    Containment is of whole tokens ("eye" in "normal eye movements"), never of characters: a
+    one-letter fragment such as "s" does not match "IOPs".
 
     :param gold: gold entity text.
     :param pred: predicted entity text.
@@ -56,9 +65,12 @@ def relaxed_match(gold: str, pred: str, min_overlap: float = 0.5) -> bool:
     g, p = normalize_text(gold), normalize_text(pred)
     if not g or not p:
         return False
-    if g in p or p in g:
+    g_list, p_list = _tokens(g), _tokens(p)
+    if not g_list or not p_list:
+        return False
+    if _contains(p_list, g_list) or _contains(g_list, p_list):
         return True
-    g_tokens, p_tokens = Counter(_tokens(g)), Counter(_tokens(p))
+    g_tokens, p_tokens = Counter(g_list), Counter(p_list)
     shorter = min(sum(g_tokens.values()), sum(p_tokens.values()))
     if shorter == 0:
         return False

@@ -39,6 +39,12 @@ def test_normalize_text(text, expected):
         ("chest pain", "pain in the abdomen", False, True),
         ("chest pain", "abdominal tenderness", False, False),
         ("left lower lobe pneumonia", "lobe", False, True),
+        ("normal eye movements", "eye", False, True),
+        # containment is of whole words: one-letter or part-word fragments match nothing
+        ("IOPs", "S", False, False),
+        ("normal intraocular pressures", "a", False, False),
+        ("inflammatory markers", "lammato", False, False),
+        ("0.9", "0", False, False),
         ("", "x", False, False),
     ],
 )
