@@ -427,8 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument(
         "--decoding",
         choices=["json", "copy", "free"],
-        default="json",
-        help="json: schema-valid JSON by construction (default); copy: also entity text copied from the note; "
+        default="copy",
+        help="copy (default, as evaluation and the service decode): schema-valid JSON whose entity texts are "
+        "whole-word spans of the note in note order; json: schema-valid JSON, any entity text; "
         "free: unconstrained greedy decoding",
     )
     extract.set_defaults(func=cmd_extract)

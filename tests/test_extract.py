@@ -169,6 +169,39 @@ def test_grammar_refuses_what_the_schema_forbids(token_table):
     assert b"}]" in after_text and b"}," in after_text and b"\\" not in after_text
 
 
+def _allowed_pieces(table, tokenizer, note: str, prefix: str, ordered: bool = True) -> set[bytes]:
+    processor = EntityJsonLogitsProcessor(table, [tokenizer.eos_token_id], 256, mode="copy", note=note, ordered=ordered)
+    processor(torch.tensor([[1]]), torch.zeros(1, table.vocab_size))  # the prompt
+    ids = tokenizer(prefix, add_special_tokens=False)["input_ids"]
+    out = processor(torch.tensor([[1] + ids]), torch.zeros(1, table.vocab_size))[0]
+    return {table.tokens[i] for i in torch.nonzero(out > float("-inf")).flatten().tolist()}
+
+
+def test_ordered_copy_reads_the_note_once_in_whole_words(token_table):
+    tokenizer, table = token_table
+    note = "gout flare, then fever"
+    one = '{"entities":[{"type":"condition","text":"gout flare"},{"type":"condition","text":"'
+    # The next entity starts at a word after "gout flare" (or on the blank before one): " then",
+    # "then", " fever", "fever"; never back at "gout", inside a word or on the comma.
+    after_one = _allowed_pieces(table, tokenizer, note, one)
+    assert after_one and all(piece in note[10:].encode() for piece in after_one)
+    assert all(piece[:1] in (b" ", b"t", b"f") for piece in after_one)
+    assert any(piece.lstrip().startswith(b"f") for piece in after_one)
+    unordered = _allowed_pieces(table, tokenizer, note, one, ordered=False)
+    assert any(piece.startswith(b"g") for piece in unordered)
+    # A text may not end inside a word: after "gou" only note text that goes on is allowed.
+    mid_word = _allowed_pieces(table, tokenizer, note, '{"entities":[{"type":"condition","text":"gou')
+    assert mid_word and all(b'"' not in piece for piece in mid_word)
+    # After the note's last word was used, no entity can be opened: only closing is left.
+    last = '{"entities":[{"type":"condition","text":"fever"'
+    after_last = _allowed_pieces(table, tokenizer, "fever", last)
+    assert b"}]}" in after_last or b"}]" in after_last
+    assert not any(piece.startswith(b"},") for piece in after_last)
+    assert not any(piece.startswith(b",") for piece in _allowed_pieces(table, tokenizer, "fever", last + "}"))
+    # A note with no word to copy allows only the empty list.
+    assert all(b'{"entities":[]}'.startswith(piece) for piece in _allowed_pieces(table, tokenizer, "--", ""))
+
+
 @pytest.mark.parametrize("mode", ["json", "copy"])
 def test_constrained_output_is_valid_json_even_from_random_weights(tiny_base, mode):  # noqa: F811
     extractor = Extractor.load(tiny_base.path, max_new_tokens=48, constrained=mode)

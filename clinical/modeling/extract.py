@@ -24,6 +24,17 @@ from clinical.schema import SchemaError, chat_messages
 # Small models fall into "lesion", "lesion", ... loops under plain greedy decoding (see
 # ENVIRONMENT.md, LoRA probe); 1.15 broke those loops without hurting the JSON syntax.
 REPETITION_PENALTY = 1.15
+# Ordered copy decoding (clinical.modeling.constrained) cannot loop, so it runs without a penalty: the
+# penalty also hit every token the note and the earlier entities had used (the `},{"type":"` that opens
+# the next entity among them), so adapters stopped after two or three entities (docs/EVALUATION.md).
+COPY_REPETITION_PENALTY = 1.0
+
+
+def repetition_penalty(constrained: str | None) -> float:
+    """The repetition penalty of a decoding mode: none for copy decoding, REPETITION_PENALTY otherwise."""
+    return COPY_REPETITION_PENALTY if constrained == "copy" else REPETITION_PENALTY
+
+
 CONSTRAINT_MODES = ("json", "copy")
 # Every generate() path (extract(), the service's batched one, evaluation) decodes the same way:
 # schema-valid JSON whose entity texts are copied from the note. None = plain greedy decoding.
@@ -103,7 +114,12 @@ class Extractor:
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
         self.device = device
-        self.model_info = {**model_info, "decoding": decoding_name(constrained)}
+        self.repetition_penalty = repetition_penalty(constrained)
+        self.model_info = {
+            **model_info,
+            "decoding": decoding_name(constrained),
+            "repetition_penalty": self.repetition_penalty,
+        }
         self._lock = threading.Lock()
         eos = {tokenizer.eos_token_id}
         configured = getattr(model.generation_config, "eos_token_id", None)
@@ -171,7 +187,6 @@ class Extractor:
             "device": device,
             "dtype": str(dtype).removeprefix("torch."),
             "max_new_tokens": max_new_tokens,
-            "repetition_penalty": REPETITION_PENALTY,
         }
         return cls(model, tokenizer, max_new_tokens, device, model_info, constrained=constrained)
 
@@ -201,7 +216,7 @@ class Extractor:
         return GenerationConfig(
             do_sample=False,
             max_new_tokens=self.max_new_tokens,
-            repetition_penalty=REPETITION_PENALTY,
+            repetition_penalty=self.repetition_penalty,
             eos_token_id=self._eos_token_ids,
             pad_token_id=self._pad_token_id,
         )
