@@ -31,7 +31,7 @@ EVAL_SPLITS = ("test", "golden")
 
 class EvaluationConfig(dg.Config):
     max_examples: int = Field(
-        default=8,
+        default=16,
         description="Notes scored per split. Generation is slow on CPU (3 LLM passes x 2 splits, each note up to "
         "max_new_tokens at ~15 tokens/s, batch_size notes per generate()); raise it on a GPU host.",
     )

@@ -61,11 +61,13 @@ class LoraConfig(dg.Config):
     target_modules: list[str] = Field(
         default=["q_proj", "k_proj", "v_proj", "o_proj"], description="Linear layers that get adapters."
     )
-    learning_rate: float = Field(default=2e-4, description="Peak AdamW learning rate.")
+    # The demo recipe (docs/EVALUATION.md, "Fine-tuning against prompting"): a hot, short cosine run that
+    # fits a CPU demo; on a GPU raise max_steps (epochs over the whole train split) and lower the rate.
+    learning_rate: float = Field(default=1e-3, description="Peak AdamW learning rate.")
     weight_decay: float = Field(default=0.0, description="AdamW weight decay.")
-    lr_scheduler: str = Field(default="constant", description="constant, linear or cosine (after warm-up).")
-    warmup_steps: int = Field(default=0, description="Linear warm-up steps.")
-    max_steps: int = Field(default=30, description="Optimizer steps, 0 = no cap (the demo default is short).")
+    lr_scheduler: str = Field(default="cosine", description="constant, linear or cosine (after warm-up).")
+    warmup_steps: int = Field(default=3, description="Linear warm-up steps.")
+    max_steps: int = Field(default=60, description="Optimizer steps, 0 = no cap (the demo default is short).")
     epochs: int = Field(default=1, description="Passes over the train split (max_steps caps them).")
     batch_size: int = Field(default=4, description="Examples per forward pass (per process).")
     grad_accum: int = Field(default=1, description="Forward passes per optimizer step.")
