@@ -13,7 +13,8 @@ golden splits to score, keeping only `--source` (default `annotation`: the MACCR
 keeps synthetic and de-identified notes too). The golden documents never reach training; the test
 split holds other patients' (here: other case reports') chunks. Decoding is the product's own
 (`Extractor.extract_many`, ordered copy decoding); few-shot uses the evaluation asset's choice of
-`--shots` train examples. Prints one JSON line per model and split, then a summary line.
+`--shots` train examples. Prints one JSON line per model and split, the tuned model's F1 minus each
+base model's with a paired bootstrap interval (the same notes resampled for both), then a summary line.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     summary: dict[str, dict[str, float]] = {}
+    all_counts: dict[str, dict[str, list]] = {}
     shots = few_shot_examples(train, args.shots)
     models = (("tuned", adapter, None), ("base_zero_shot", base, None), ("base_few_shot", base, shots))
     for name, ref, examples in models:
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             pred = [o.entities for o in outputs]
             micro = scoring.score_entities(gold, pred)["relaxed"]["micro"]
             counts = scoring.document_counts(gold, pred)
+            all_counts.setdefault(split, {})[name] = counts
             ci = subgroups.bootstrap_analysis(
                 counts, [{} for _ in records], resamples=args.resamples, seed=0, dimensions=()
             )["micro_f1"]["ci"]
@@ -133,6 +136,21 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         del extractor
+    paired = {
+        split: {
+            f"tuned_minus_{name}": {
+                key: (round(v, 3) if isinstance(v, float) else [round(x, 3) for x in v] if key == "ci" else v)
+                for key, v in subgroups.paired_f1_difference(
+                    by_model["tuned"], counts, resamples=args.resamples, seed=0
+                ).items()
+                if key in ("value", "ci", "share_a_better")
+            }
+            for name, counts in by_model.items()
+            if name != "tuned"
+        }
+        for split, by_model in all_counts.items()
+    }
+    print(json.dumps({"paired_bootstrap": paired}))
     print(json.dumps({"summary_relaxed_micro_f1": summary, "decoding": extract.decoding_name("copy")}))
     return 0
 

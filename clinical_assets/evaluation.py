@@ -98,6 +98,20 @@ def predicted_per_note(predictions: list[list[dict]]) -> dict[str, float]:
     return {etype: round(totals[etype] / notes, 4) for etype in ENTITY_TYPES}
 
 
+def paired_differences(records: list[dict], by_model: dict[str, list[tuple]], config: EvaluationConfig) -> dict:
+    """For every other model: the tuned model's relaxed micro F1 minus that model's on the same notes, with
+    a paired bootstrap interval (clinical.subgroups.paired_f1_difference; same resamples and seed)."""
+    gold = [r["entities"] for r in records]
+    counts = {name: scoring.document_counts(gold, [p for p, _, _ in res]) for name, res in by_model.items()}
+    return {
+        name: subgroups.paired_f1_difference(
+            counts["tuned"], other, resamples=config.bootstrap_resamples, seed=config.bootstrap_seed
+        )
+        for name, other in counts.items()
+        if name != "tuned" and "tuned" in counts
+    }
+
+
 def model_entry(records: list[dict], results: list[tuple], config: EvaluationConfig, is_llm: bool) -> tuple:
     """(scores of one model on one split for the summary, its bootstrap/subgroup analysis)."""
     texts = [r["text"] for r in records]
@@ -221,6 +235,7 @@ def evaluation(
         for name, model_results in results[split].items():
             models[name], fairness[name] = model_entry(records, model_results, config, is_llm=name != "dictionary")
         ids = sorted(r["example_id"] for r in records)
+        paired = paired_differences(records, results[split], config)
         sources: dict[str, int] = {}
         for r in records:
             sources[r["source"]] = sources.get(r["source"], 0) + 1
@@ -231,6 +246,7 @@ def evaluation(
             "sources": sources,
             "models": models,
             "fairness": fairness,
+            "tuned_minus": paired,
         }
     eval_id = "eval_" + adapter["sha256"][:16] + "_" + context.run.run_id[:8]
     summary = {
@@ -320,6 +336,18 @@ def evaluation_metadata(summary: dict, adapter: dict, started: float) -> dict:
                             "in gap": g["in_gap"],
                         }
                     )
+    paired_rows = [
+        {
+            "split": split,
+            "tuned minus": name,
+            "notes": d["documents"],
+            "F1 difference": round(d["value"], 4),
+            "95% CI (paired bootstrap)": f"[{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]" if d["ci"][0] is not None else "n/a",
+            "resamples where tuned is better": round(d["share_a_better"], 3),
+        }
+        for split, result in splits.items()
+        for name, d in result.get("tuned_minus", {}).items()
+    ]
     gap = tuned_fairness["max_fairness_gap"]
     tuned = splits[main]["models"]["tuned"]
     base_f1 = {n: m["micro_f1"] for n, m in splits[main]["models"].items() if n.startswith("base_")}
@@ -342,6 +370,7 @@ def evaluation_metadata(summary: dict, adapter: dict, started: float) -> dict:
         "tuned_mean_latency_s": round(tuned["latency_mean_s"], 3),
         "tuned_fairness_gap": float(gap["value"]) if gap else "not measurable (too little support per subgroup)",
         "overview": md_table(overview),
+        "tuned_minus_baselines": md_table(paired_rows),
         "scores": md_table(per_type),
         "tuned_recall_by_subgroup": md_table(subgroup_rows),
         "f1_by_entity_type": bar_plot(

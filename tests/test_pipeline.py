@@ -330,6 +330,16 @@ def test_promotion_gate_passes_under_the_demo_profile_and_the_model_card_records
         "base_few_shot",
         "dictionary",
     }
+    # The tuned model against each baseline on the same notes, with a paired bootstrap interval.
+    paired = details["splits"]["test"]["tuned_minus"]
+    assert set(paired) == {"base_zero_shot", "base_few_shot", "dictionary"}
+    models = details["splits"]["test"]["models"]
+    for name, difference in paired.items():
+        assert difference["value"] == pytest.approx(models["tuned"]["micro_f1"] - models[name]["micro_f1"])
+        low, high = difference["ci"]
+        assert low <= difference["value"] <= high and 0.0 <= difference["share_a_better"] <= 1.0
+    evaluation_event = instance.get_latest_materialization_event(dg.AssetKey("evaluation")).asset_materialization
+    assert "| test | base_zero_shot |" in evaluation_event.metadata["tuned_minus_baselines"].value
     assert card["parents"] == {
         "adapter": evaluated["parents"]["adapter"],
         "evaluation": evaluated["artifact_id"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinical.subgroups import age_band, bootstrap_analysis, document_groups, sex
+from clinical.subgroups import age_band, bootstrap_analysis, document_groups, paired_f1_difference, sex
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,23 @@ def test_bootstrap_rejects_mismatched_input():
         bootstrap_analysis([(1, 1, 1)], [], resamples=10)
     empty = bootstrap_analysis([], [], resamples=10)
     assert empty["documents"] == 0 and empty["micro_f1"] == {"value": 0.0, "ci": [0.0, 0.0]}
+
+
+def test_paired_difference_of_two_models_on_the_same_documents():
+    # Model A finds 3 of 4 gold entities on every note, model B 1 of 4: A is better on every note.
+    better = [(3, 3, 4)] * 12
+    worse = [(1, 3, 4)] * 12
+    result = paired_f1_difference(better, worse, resamples=200, seed=3)
+    assert result["value"] == pytest.approx(6 / 7 - 2 / 7)
+    assert result["ci"][0] > 0 and result["share_a_better"] == 1.0
+    assert paired_f1_difference(better, worse, resamples=200, seed=3) == result  # reproducible
+    # Swapped: the difference is negative and its interval lies below zero.
+    swapped = paired_f1_difference(worse, better, resamples=200, seed=3)
+    assert swapped["ci"][1] < 0 and swapped["share_a_better"] == 0.0
+    # Two models that trade wins note by note: the interval straddles zero.
+    a = [(4, 4, 4), (0, 4, 4)] * 6
+    b = [(0, 4, 4), (4, 4, 4)] * 6
+    mixed = paired_f1_difference(a, b, resamples=500, seed=0)
+    assert mixed["value"] == 0 and mixed["ci"][0] < 0 < mixed["ci"][1]
+    with pytest.raises(ValueError, match="12 documents for model A but 1 for model B"):
+        paired_f1_difference(a, [(1, 1, 1)])
