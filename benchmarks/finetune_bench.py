@@ -39,6 +39,19 @@ def _value(text: str):
         return text
 
 
+def _paired(tuned: list, other: list, resamples: int) -> dict:
+    """Tuned minus other micro F1 on the same documents, paired bootstrap (rounded for printing)."""
+    from clinical.subgroups import paired_f1_difference
+
+    d = paired_f1_difference(tuned, other, resamples=resamples, seed=0)
+    return {
+        "value": round(d["value"], 3),
+        "ci": [round(x, 3) for x in d["ci"]],
+        "share_tuned_better": round(d["share_a_better"], 3),
+        "documents": d["documents"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--home", default=os.environ.get("CLINICAL_HOME", "data"), help="CLINICAL_HOME of a demo")
@@ -136,19 +149,18 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         del extractor
+    groups = dict(all_counts)
+    if len(all_counts) > 1:  # every held-out document together (test and golden are disjoint)
+        groups["all_held_out"] = {
+            name: [c for split in all_counts.values() for c in split.get(name, [])] for name in all_counts["test"]
+        }
     paired = {
-        split: {
-            f"tuned_minus_{name}": {
-                key: (round(v, 3) if isinstance(v, float) else [round(x, 3) for x in v] if key == "ci" else v)
-                for key, v in subgroups.paired_f1_difference(
-                    by_model["tuned"], counts, resamples=args.resamples, seed=0
-                ).items()
-                if key in ("value", "ci", "share_a_better")
-            }
+        group: {
+            f"tuned_minus_{name}": _paired(by_model["tuned"], counts, args.resamples)
             for name, counts in by_model.items()
             if name != "tuned"
         }
-        for split, by_model in all_counts.items()
+        for group, by_model in groups.items()
     }
     print(json.dumps({"paired_bootstrap": paired}))
     print(json.dumps({"summary_relaxed_micro_f1": summary, "decoding": extract.decoding_name("copy")}))
