@@ -31,13 +31,13 @@ EVAL_SPLITS = ("test", "golden")
 
 class EvaluationConfig(dg.Config):
     max_examples: int = Field(
-        default=12,
+        default=8,
         description="Notes scored per split. Generation is slow on CPU (3 LLM passes x 2 splits, each note up to "
         "max_new_tokens at ~15 tokens/s, batch_size notes per generate()); raise it on a GPU host.",
     )
     max_new_tokens: int = Field(default=256, description="Generation limit per note.")
     batch_size: int = Field(
-        default=12,
+        default=8,
         description="Notes decoded together in one left-padded greedy generate() (same tokens as one at a "
         "time; several times the throughput on CPU). Latency per note is the amortized time in its batch.",
     )
