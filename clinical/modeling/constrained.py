@@ -280,14 +280,16 @@ class EntityJsonLogitsProcessor(LogitsProcessor):
                 return t.closers_done["empty" if copy else "any"].clone()
             rule = "empty" if copy else ("nonblank" if blank and state.field_index == 0 else "any")
             closers = t.closers_done[rule] if closing else t.closers[state.field_index][rule]
-            if self.ordered and not closing:
-                spans = self._spans_of(note)
-                cursor = spans.cursor_after(state.content, state.cursor) if copy else state.cursor
+            spans = self._spans_of(note) if self.ordered else None
+            # Where the entity text being copied can sit in the note (computed once per step).
+            found = spans.occurrences(state.content, state.cursor) if spans and copy else []
+            if spans and not closing:
+                cursor = spans.cursor_after(state.content, state.cursor, found) if copy else state.cursor
                 if not spans.has_start(cursor):  # no note text left for another entity
                     closers = t.closers_no_open[state.field_index][rule]
             if copy:
-                if self.ordered:
-                    ids, can_close = self._spans_of(note).extensions(state.content, state.cursor, t)
+                if spans:
+                    ids, can_close = spans.extensions(state.content, found, t)
                 else:
                     ids, can_close = self._copy_ids(state.content, note), True
                 mask[ids] = True
@@ -316,11 +318,16 @@ class EntityJsonLogitsProcessor(LogitsProcessor):
         t = self.table
         start = note.find(content)
         while start >= 0:
-            rest = note[start + len(content) : start + len(content) + t.max_token_len]
-            cut = next((i for i, b in enumerate(rest) if b in _UNSAFE), len(rest))
-            ids.update(t.prefix_ids(rest[:cut]))
+            ids.update(_continuation_ids(t, note, start + len(content)))
             start = note.find(content, start + 1)
         return sorted(ids)
+
+
+def _continuation_ids(table: TokenTable, note: bytes, end: int) -> list[int]:
+    """Tokens that write the note's next bytes from byte `end` on, up to a quote/backslash/control byte."""
+    rest = note[end : end + table.max_token_len]
+    cut = next((i for i, b in enumerate(rest) if b in _UNSAFE), len(rest))
+    return table.prefix_ids(rest[:cut])
 
 
 def _is_word(byte: int) -> bool:
@@ -367,21 +374,21 @@ class _NoteSpans:
             p = self.note.find(content, p + 1)
         return out
 
-    def cursor_after(self, content: bytes, cursor: int) -> int:
+    def cursor_after(self, content: bytes, cursor: int, found: list[int] | None = None) -> int:
         """Where the next entity may start once `content` is an entity's whole text: the end of its
-        first occurrence that ends at a word end (else its first occurrence; else `cursor`)."""
-        found = self.occurrences(content, cursor)
+        first occurrence that ends at a word end (else its first occurrence; else `cursor`).
+        found: occurrences(content, cursor), when the caller has them already."""
+        found = self.occurrences(content, cursor) if found is None else found
         ends = [p + len(content) for p in found if self.end_ok[p + len(content)]]
         return (ends or [p + len(content) for p in found] or [cursor])[0]
 
-    def extensions(self, content: bytes, cursor: int, table: TokenTable) -> tuple[list[int], bool]:
-        """(tokens that extend `content` along one of its occurrences, whether `content` may end here)."""
+    def extensions(self, content: bytes, found: list[int], table: TokenTable) -> tuple[list[int], bool]:
+        """(tokens that extend `content` along one of its occurrences `found`, whether `content` may end
+        here)."""
         ids: set[int] = set()
         can_close = False
-        for p in self.occurrences(content, cursor):
+        for p in found:
             end = p + len(content)
             can_close = can_close or self.end_ok[end]
-            rest = self.note[end : end + table.max_token_len]
-            cut = next((i for i, b in enumerate(rest) if b in _UNSAFE), len(rest))
-            ids.update(table.prefix_ids(rest[:cut]))
+            ids.update(_continuation_ids(table, self.note, end))
         return sorted(ids), can_close
