@@ -28,6 +28,8 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("call him back if status changes, # 555-8812.", ["555-8812"]),
         ("Pager #3345 for Dr. Tran. Beeper 1234.", ["3345", "1234"]),
         ("call ext 4-1234 or x51234", ["4-1234", "51234"]),
+        ("Pager #4-5321 for Dr. Lake; call the resident at x2345", ["4-5321", "2345"]),
+        ("SW James following, x9309.", ["9309"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):

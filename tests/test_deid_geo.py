@@ -179,3 +179,28 @@ def test_restricted_zip_prefixes_are_the_census_seventeen():
     assert len(RESTRICTED_ZIP3) == 17
     assert {"036", "059", "063", "102", "203", "556", "692", "790", "821"} <= RESTRICTED_ZIP3
     assert {"823", "830", "831", "878", "879", "884", "890", "893"} <= RESTRICTED_ZIP3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("D/C planned for 3-24 to Cross Nursing Home.", ["Cross Nursing Home"]),
+        ("admitted 7-6 from Fox House; D/C to Hebrew Rehab", ["Fox House", "Hebrew Rehab"]),
+        ("likely to Adams-Marshfield when stable; came in from Baker-Newton", ["Adams-Marshfield", "Baker-Newton"]),
+    ],
+)
+def test_facility_names_without_a_hospital_word(text, expected):
+    """safe_harbor@0.7.0: a surname or proper word before Rehab/House/Manor/Nursing Home, and hyphenated
+    names after a place cue, are facilities."""
+    assert found(FacilityLocationRecognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cardiac Rehab referral; Pulmonary Rehab; Heart Failure Clinic",
+        "consistent with Guillain-Barre; progressed to Wolff-Parkinson-White pattern",
+    ],
+)
+def test_clinical_facility_words_stay(text):
+    assert found(FacilityLocationRecognizer, text) == []

@@ -59,6 +59,20 @@ from clinical.deid.recognizers import (
         (ContextNameRecognizer, "wojciech's daughter called back", ["wojciech"]),
         (ContextNameRecognizer, 'ingrid: "where am i?"\nRN: "in hospital"', ["ingrid"]),
         (NameShapeRecognizer, "Ciset lives on Rua Mina. You're welcome.", ["Ciset"]),
+        # names that are also English, clinical or month words, after a strong cue (safe_harbor@0.7.0)
+        (LabelledNameRecognizer, "Pt seen by Dr. Stone and Dr. Wood; Dr. Lake paged", ["Stone", "Wood", "Lake"]),
+        (LabelledNameRecognizer, "HCP is her sister June; spoke w/ wife April", ["June", "April"]),
+        (LabelledNameRecognizer, "Pt's brother-in-law Gene called; Chaplain Rev. Price visited", ["Gene", "Price"]),
+        (LabelledNameRecognizer, "ATTENDING: June Lake, MD\nCare team: A. Lake RT", ["June Lake", "A. Lake"]),
+        (LabelledNameRecognizer, "S: June Waters, 96yo, bed 12", ["June Waters"]),
+        (LabelledNameRecognizer, "call Summer (son) at 470.282.2872", ["Summer"]),
+        (
+            LabelledNameRecognizer,
+            "Handed off to oncoming RN Will. Resident May notified; SW Ivy following",
+            ["Will", "May", "Ivy"],
+        ),
+        (LabelledNameRecognizer, "sons Dale and Wade; Daughters (Faith) at bedside", ["Dale", "Faith"]),
+        (ContextNameRecognizer, "patient's husband ray visited; called Bill", ["ray", "Bill"]),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):
@@ -89,6 +103,9 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
         (NameShapeRecognizer, "Kleist was seen; kleist criteria"),
         (NameLexiconRecognizer, "pt on vanco and zosyn, lytes repleted, sats 95% ra, abd soft"),
         (ContextNameRecognizer, "patient's daughter and mother's sister called; Note: \"refused\" per pt"),
+        (LabelledNameRecognizer, "Mother: Breast cancer. Father: Heart disease. Dr. Note reviewed."),
+        (LabelledNameRecognizer, "16 Fr Foley placed; Fr catheter"),
+        (ContextNameRecognizer, "per brady protocol; noted brady to 40s; spoke with pharmacy"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):
@@ -113,6 +130,11 @@ def test_recognizer_keeps_clinical_words(recognizer_cls, text):
         ("Szabina J Gelencsér and Maika van de Noort visited", ["Szabina J Gelencsér", "Maika van de Noort"]),
         ("PT'S WIFE MARY IN TO VISIT. SPOKE WITH DR. KOWALSKI RE: PLAN.", ["MARY", "KOWALSKI"]),
         ("Joost van Dam visited with his wife.", ["Joost van Dam"]),
+        (
+            "Family (wife Iris, sons Dale and Wade) updated; daughters Ivy, Will and Chase at bedside.",
+            ["Iris", "Dale", "Wade", "Ivy", "Will", "Chase"],
+        ),
+        ("Muslija and Brown were precision engineers.", ["Muslija", "Brown"]),
     ],
 )
 def test_engine_redacts_names(deid, text, names):

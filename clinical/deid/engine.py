@@ -109,7 +109,7 @@ _WINDOW_OVERLAP = 2_000
 ended: a span that crosses a window's end and is shorter than this lies whole in the next window."""
 
 
-POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.6.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
+POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.7.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
 """The output policies and their current versions (what `DeidPolicy.for_name` builds)."""
 
 
@@ -138,7 +138,7 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.6.0"
+    version: str = "0.7.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"
@@ -390,6 +390,62 @@ _PARTICLE_SURNAME = re.compile(
     r"[ ](?:van|von|de|der|den|ten|ter|da|di|del|della|du|bin|ibn|dos|das)(?:[ ](?:de|der|den|la|le))?"
     r"[ ](\p{Lu}[\p{L}'’\-]+)(?![\p{L}\d])"
 )
+
+
+# Title-case words that follow "and" in lists of people without being one ("Dr. Lee and The team").
+_NOT_A_NAME_IN_A_LIST = frozenset(
+    {"the", "a", "an", "his", "her", "their", "our", "my", "this", "that", "team", "family"}
+)
+_COORDINATED = re.compile(r"(?:[ ](?:and|&)[ ]|,[ ](?:and[ ])?)(\p{Lu}\p{Ll}[\p{Ll}'’\-]+)(?![\p{L}\d])")
+
+
+def join_coordinated_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Also mark a title-case word of the name lists joined by "and", "&" or a comma to a found name
+    ("sons Dale and Wade", "Muslija and Brown"), even when it is also an English word: in a list of
+    people every member is a name. Clinical terms and function words that are no common first name stay.
+
+    :param text: the note.
+    :param spans: detected spans (merged, sorted).
+    """
+    from clinical.deid.lexicons import listed_name_words
+
+    extra = []
+    for span in spans:
+        if span.type != "PERSON":
+            continue
+        m = _COORDINATED.match(text, span.end)
+        if m is None or any(s.start <= m.start(1) < s.end for s in spans):
+            continue
+        key = m.group(1).lower()
+        if key not in listed_name_words() or is_clinical_term(key) or _EPONYM_USE.match(text, m.end(1)):
+            continue
+        if key in _NOT_A_NAME_IN_A_LIST:
+            continue
+        extra.append(PhiSpan(m.start(1), m.end(1), "PERSON", 0.5))
+    # A list goes on: "Dale, Wade and Chase" (each round takes the next member).
+    return join_coordinated_names(text, merge_spans([*spans, *extra])) if extra else spans
+
+
+# A time written after a date belongs to it: "12/2 @ 0700", "2-25 @0645", "10/11 0500", "6-1 at 17:15".
+_TIME_AFTER_DATE = re.compile(
+    r"(?:[ ]?@[ ]?|[ ]+(?:at[ ]+)?)(?:[01]\d|2[0-3]):?[0-5]\d(?![\d:.,/-]|[ ]?(?i:mg|ml|cc|units?)\b)"
+)
+
+
+def extend_dates(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Grow each DATE span over a time of day written right after it.
+
+    :param text: the note.
+    :param spans: detected spans (merged, sorted).
+    """
+    out = []
+    for span in spans:
+        if span.type == "DATE":
+            time = _TIME_AFTER_DATE.match(text, span.end)
+            if time:
+                span = PhiSpan(span.start, time.end(), span.type, span.score)
+        out.append(span)
+    return merge_spans(out)
 
 
 def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -698,7 +754,11 @@ class Deidentifier:
         # What looks at the whole note: address blocks, a name found once redacted everywhere, name parts.
         if "STREET_ADDRESS" in self._entities:
             spans = extend_addresses(text, spans)
-        return join_name_parts(text, propagate_names(text, spans)) if "PERSON" in self._entities else spans
+        if "DATE" in self._entities:
+            spans = extend_dates(text, spans)
+        if "PERSON" not in self._entities:
+            return spans
+        return join_name_parts(text, propagate_names(text, join_coordinated_names(text, spans)))
 
     def _detect_long(self, text: str) -> list[PhiSpan]:
         # spaCy refuses texts over nlp.max_length and needs memory in proportion to the text: the

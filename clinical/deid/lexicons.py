@@ -25,7 +25,7 @@ import pkgutil
 import re
 from pathlib import Path
 
-LEXICONS_VERSION = "0.2.0"
+LEXICONS_VERSION = "0.3.0"
 """Bump with any change to how the lists below are built: it enters the recognizers' version."""
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -203,6 +203,15 @@ def common_first_names() -> frozenset[str]:
         for attribute in ("first_names", "first_names_male", "first_names_female")
         for n in _values(getattr(Provider, attribute, ()))
     )
+
+
+@functools.lru_cache(maxsize=1)
+def listed_name_words() -> frozenset[str]:
+    """Lower-case words of the first and last names of every Faker locale, common words included ("june",
+    "hope", "wood", "stone", "gene"): after a title, a relative or a field label a title-case word of this
+    list is a name even when it is also an English, clinical or function word ("sister June", "Dr. Wood")."""
+    first, last = _faker_locale_names()
+    return frozenset(w.lower() for n in first | last for w in _WORD.findall(n) if len(w) > 1)
 
 
 @functools.lru_cache(maxsize=1)

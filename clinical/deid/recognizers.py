@@ -32,7 +32,7 @@ from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     UsSsnRecognizer,
 )
 
-RECOGNIZERS_VERSION = "0.5.0"
+RECOGNIZERS_VERSION = "0.6.0"
 """Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
 
 FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
@@ -234,6 +234,31 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             rf"(?:[ ]\([A-Z]+\))?[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
             0.6,
         ),
+        # "2-12" is also a range ("HR 80-90s", "2-3L NC"): a month-day with a hyphen only after a date cue.
+        Pattern(
+            "date (m-d after cue)",
+            rf"(?=\d)(?<=(?:\b(?:on|since|from|until|till|through|thru|by|for|dated?|admitted|adm|discharged|d/c'?d|seen"
+            rf"|dob|due|scheduled|appt|back|starting|started|stopped|before|after|of|placed|inserted|removed|changed"
+            rf"|done|performed|meeting|note|npn|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO))|=)[:\s]+){_MONTH_NUM}-{_DAY}"
+            rf"(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|more|less|per|q)\b|[ \t]*to[ \t]*\d)",
+            0.6,
+        ),
+        # A bare m-d with the guards of the bare m/d below and more: ranges are written with a hyphen far more
+        # often than with a slash ("RR 12-20", "HR 80-90s", "2-3L", "x1-2", "q4-6h", "0.5-1 mg", "2-3 to 4").
+        Pattern(
+            "date (m-d)",
+            rf"(?<![\d/.,:+±~x\w-])(?<!\b(?:{_NOT_DATE_BEFORE}|drinks|smokes|beers|cigs|ppd|over|about|around|approx"
+            rf"|between|q|every|x|of|in|from)[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
+            rf"\b{_MONTH_NUM}-{_DAY}\b(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|more|less|per|q|x)\b"
+            r"|[ \t]*to[ \t]*\d|[ \t]*(?:beers?|drinks?|cigs?|ppd|packs?|glasses|servings?|meals?|voids?|stools?"
+            r"|episodes?|people|persons?|staff|assist|mm|cm)\b)",
+            0.45,
+        ),
+        Pattern(
+            "date (m-d before a time)",
+            rf"(?<![\d/.,-])\b{_MONTH_NUM}-{_DAY}(?=[ ]+(?:@[ ]?|at[ ])?(?:[01]\d|2[0-3]):?[0-5]\d\b(?![.,]\d))",
+            0.6,
+        ),
         # A bare m/d counts unless the words around make it a fraction, a score or a setting ("pain 7/10",
         # "4/5 strength", "PS 10/5", "1/2 NS", "+2/4 edema").
         Pattern(
@@ -249,7 +274,7 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "date (m/d before a time)",
             rf"(?<![\d/.,])\b{_MONTH_NUM}/{_DAY}"
-            r"(?=[ ]+(?:@[ ]?)?(?:[01]\d|2[0-3]):?[0-5]\d(?:-(?:[01]\d|2[0-3]):?[0-5]\d)?\b)",
+            r"(?=[ ]*(?:@[ ]?|[ ]at[ ])?(?:[01]\d|2[0-3]):?[0-5]\d(?:-(?:[01]\d|2[0-3]):?[0-5]\d)?\b)",
             0.6,
         ),
         Pattern(
@@ -341,12 +366,15 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         Pattern("phone (area in brackets)", r"(?<![\w+])\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?!\d)", 0.6),
         Pattern(
             "phone (pager)",
-            r"(?<=\b(?i:pager|beeper|pgr|bpr|pg)\b\.?[ ]*(?:(?i:no\.?|number|#)[ ]*)?[:#]?[ ]*)\d{3,6}(?![\w/]|[.,]\d)",
+            r"(?<=\b(?i:pager|beeper|pgr|bpr|pg)\b\.?[ ]*(?:(?i:no\.?|number|#)[ ]*)?[:#]?[ ]*)"
+            r"(?:\d{3,6}|\d{1,2}-\d{4,5})(?![\w/]|[.,]\d)",
             0.6,
         ),
         Pattern(
             "phone (extension)",
-            r"(?<=\b(?i:ext|extension)\.?[ ]?#?[ ]?)\d(?:-?\d){3,5}\b|(?<=(?<![\w.])x)\d{5}\b(?![.,]\d)",
+            r"(?<=\b(?i:ext|extension)\.?[ ]?#?[ ]?)\d(?:-?\d){3,5}\b|(?<=(?<![\w.])x)\d{5}\b(?![.,]\d)"
+            # "at x2345", "call x2345": four digits only after a call cue ("NS bolus x1000" is a dose).
+            r"|(?<=(?:\b(?i:at|call|page|paged|pager|reach|dial|phone|tel|extension)|[,;:(])[ ]*x)\d{4}\b(?![.,]\d)",
             0.6,
         ),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
@@ -628,7 +656,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     ENTITY = "PERSON"
     FLAGS = CASE_SENSITIVE
     _NAME_WORD = (
-        r"(?!(?:Dr|Mr|Mrs|Ms|Miss|Prof|MD|DO|RN|NP|PA|PhD|MBBS|DDS|LPN|LVN|CNA|RT|RRT|BSN|MSN|APRN|FNP|CRNA|DNP)\b)"
+        r"(?!(?:Dr|Mr|Mrs|Ms|Miss|Prof|Rev|Fr|MD|DO|RN|NP|PA|PhD|MBBS|DDS|LPN|LVN|CNA|RT|RRT|BSN|MSN|APRN|FNP|CRNA"
+        r"|DNP)\b)"
         # ALL-CAPS notes: the function words after a name are not part of it ("WIFE MARY IN TO VISIT").
         r"(?!(?:IN|TO|AT|ON|OF|RE|AND|OR|THE|IS|WAS|FOR|WITH|BY|AS|AN|IF|SO|NO|NOT|PT|ALSO|AWARE|HERE|WILL|HAS"
         r"|HAD|CALLED|VISITED|VISITING|UPDATED|AT|FROM|ABOUT|PER|RN|MD)\b)"
@@ -650,8 +679,11 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"|fianc[eé]e?|boyfriend|girlfriend|stepson|stepdaughter|son-in-law|daughter-in-law|sister-in-law"
         r"|brother-in-law|dtr|dau|hcp|proxy|poa|nok|significant[ ]other|s\.?o\.|gf|bf|grandchild|granddau"
         r"|stepmother|stepfather|roommate|landlord|pastor|chaplain|priest|rabbi|interpreter|translator|visitor"
-        r"|kid|kids|child|baby|grandkid|twin)"
+        r"|kid|kids|child|baby|grandkid|twin|sons|daughters|sisters|brothers|children|grandchildren|grandsons"
+        r"|granddaughters|nieces|nephews|parents|friends|cousins)"
     )
+    # "Rev." and "Fr." only with their dot ("16 Fr Foley" is a catheter size).
+    _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?|(?:Rev|Fr)\.)"
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
         r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|cc|"
@@ -659,7 +691,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     PATTERNS = [
         Pattern("name after a field label", rf"(?<=\b{_LABEL}[ \t]*[:\-][ \t]*(?:Dr\.?[ ])?){_NAME}", 0.85),
-        Pattern("name after a title", rf"(?<=\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ ]){_NAME}", 0.85),
+        Pattern("name after a title", rf"(?<=\b{_TITLE}[ ]){_NAME}", 0.85),
         Pattern(
             "name after 'my name is' / 'named'",
             rf"(?<=\b(?i:(?:my|his|her|their|maiden|last|first|full)[ ]name[ ](?:is|was)|named|call[ ]me"
@@ -693,6 +725,18 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             0.7,
         ),
         Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS}\b)", 0.75),
+        # "call Summer (son) at ...": a name before a relative in brackets.
+        Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\({_RELATIVE}\))", 0.7),
+        # "S: June Waters, 96yo, bed 12" (handoffs), "Wade Fisher, 91 y/o".
+        Pattern("name before an age", rf"{_NAME}(?=,[ ]?\d{{1,3}}[ ]?(?i:yo|y/o|y\.o\.|year|yr|-year)\b)", 0.7),
+        # "Resident May notified", "oncoming RN Will", "SW Ivy following", "Cards fellow Sky aware".
+        Pattern(
+            "name after a role",
+            rf"(?=\p{{Lu}}\p{{Ll}})(?<=\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
+            rf"|nurse|case[ ]manager|social[ ]worker|charge[ ]nurse|nutritionist|dietitian|pharmacist|therapist"
+            rf"|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?)):?[ ]){_NAME}",
+            0.6,
+        ),
         Pattern(
             "initials before credentials",
             rf"\b(?:\p{{Lu}}\.[ ]?){{1,3}}(?:\p{{Lu}}[\p{{L}}'’\-]+)?(?=,?[ ]{_CREDENTIALS}\b)",
@@ -700,10 +744,99 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
     ]
     CONTEXT = ["patient", "name", "dr", "attending", "signed"]
+    # After a title a capitalised word is a name even when it is also an English or clinical word ("Dr. Wood",
+    # "Dr. Lake", "Mr. Long"): only label and function words are not ("Dr. Note", "Dr. At").
+    _TITLE_WORD = re.compile(rf"(?=\p{{Lu}}\p{{Ll}})(?<=\b{_TITLE}[ ])\p{{Lu}}\p{{Ll}}[\p{{Ll}}'’\-]*(?![\p{{L}}\d])")
+
+    # Where the cue is strong (a field label, a title, credentials, an age after the name), a candidate is a
+    # name unless it is made of clinical or function words none of which any name list holds.
+    _STRONG = frozenset(
+        {
+            "name after a field label",
+            "name after a title",
+            "name field, any case",
+            "name before credentials",
+            "initials before credentials",
+            "name before an age",
+            "name before a relative in brackets",
+        }
+    )
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
+        """Each pattern's matches, filtered by how strong its cue is (`_invalid`), and a title-case word after a
+        title that no pattern took ("Dr. Lake")."""
+        results = []
+        metadata = {
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+        }
+        for pattern in self.patterns:
+            if not pattern.compiled_regex:
+                pattern.compiled_regex = re.compile(pattern.regex, flags=self.global_regex_flags)
+                pattern.compiled_with_flags = self.global_regex_flags
+            for m in pattern.compiled_regex.finditer(text):
+                if m.end() <= m.start() or self._invalid(m.group(0), pattern.name in self._STRONG):
+                    continue
+                explanation = self.build_regex_explanation(
+                    self.name, pattern.name, pattern.regex, pattern.score, None, self.global_regex_flags
+                )
+                result = RecognizerResult("PERSON", m.start(), m.end(), pattern.score, explanation, dict(metadata))
+                results.append(result)
+        covered = [(r.start, r.end) for r in results]
+        for m in self._TITLE_WORD.finditer(text):
+            if _title_name_word(m.group(0)) and not any(s <= m.start() < e for s, e in covered):
+                explanation = self.build_regex_explanation(
+                    self.name, "word after a title", self._TITLE_WORD.pattern, 0.85, None, CASE_SENSITIVE
+                )
+                results.append(RecognizerResult("PERSON", m.start(), m.end(), 0.85, explanation, dict(metadata)))
+        return results
+
+    @staticmethod
+    def _invalid(value: str, strong: bool) -> bool:
+        # "Mother: Breast cancer" is no name. After a weak cue (a relative, "signed by") a clinical or
+        # function word counts only when every word is a title-case name of the lists ("sister June",
+        # "brother-in-law Gene"); after a strong one, when some word is ("ATTENDING: June Lake, MD",
+        # "A. Lake RT", "NAME: MAY, SKY").
+        if not is_clinical_phrase(value):
+            return False
+        if not strong:
+            return not _listed_title_case(value)
+        from clinical.deid.lexicons import listed_name_words
+
+        names = listed_name_words()
+        return not (re.match(r"\p{Lu}\.", value) or any(w.lower() in names for w in re.findall(r"\p{L}{2,}", value)))
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        """A "name" made only of clinical or function words ("Mother: Breast cancer") is no name."""
-        return is_clinical_phrase(pattern_text)
+        """The weak-cue rule of `_invalid` (presidio's own pattern loop; `analyze` applies both rules)."""
+        return self._invalid(pattern_text, strong=False)
+
+
+_NOT_A_FIRST_NAME = frozenset({"brady"})
+"""Common first names that notes write as clinical shorthand ("brady" for bradycardia)."""
+
+_NOT_NAME_AFTER_TITLE = frozenset(
+    "note notes office visit visits order orders team service aware called paged notified updated".split()
+)
+
+
+def _title_name_word(word: str) -> bool:
+    # A title-case word after "Dr."/"Mr."/"Rev." is a name unless it is a function or label word that no
+    # name list holds ("Dr. Note", "Dr. At"); months and "May", "Will" are names there.
+    from clinical.deid.lexicons import FUNCTION_WORDS, listed_name_words
+
+    key = word.lower()
+    if key in _NOT_NAME_AFTER_TITLE:
+        return False
+    return key not in FUNCTION_WORDS or key in listed_name_words()
+
+
+def _listed_title_case(span_text: str) -> bool:
+    # Every word title-case ("June", not "JUNE" or "june") and a word of some locale's name list.
+    from clinical.deid.lexicons import listed_name_words
+
+    words = re.findall(r"\p{L}[\p{L}'’\-]*", span_text)
+    names = listed_name_words()
+    return bool(words) and all(len(w) > 1 and w[0].isupper() and w[1:].islower() and w.lower() in names for w in words)
 
 
 class ContextNameRecognizer(ClinicalPatternRecognizer):
@@ -759,14 +892,20 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
         from clinical.deid.lexicons import common_first_names, is_english_word, person_names
 
         words = re.findall(r"\p{L}[\p{L}'’\-]*", pattern_text)
-        if not words or is_clinical_phrase(pattern_text) or all(w.isupper() and len(w) <= 4 for w in words):
+        if not words or all(w.isupper() and len(w) <= 4 for w in words):
             return True
         names = person_names()
+        common = common_first_names() - _NOT_A_FIRST_NAME
+        # A common US first name that is also a clinical or function word is a name after a cue ("husband
+        # ray", "called Bill", "wife April"); other clinical words are not ("per Protocol").
+        if is_clinical_phrase(pattern_text) and not all(w.lower() in common for w in words):
+            return True
         if pattern_text.islower():
-            # "wife mary", "spoke with tomasz": a listed name that is no English word.
-            common = common_first_names()
-            return not all(w in names and (w in common or not is_english_word(w)) for w in words)
-        return all(is_english_word(w) and w.lower() not in names for w in words)
+            # "wife mary", "husband ray", "spoke with tomasz": a common US first name, or a listed name that
+            # is no English word.
+            return not all(w in common or (w in names and not is_english_word(w)) for w in words)
+        # "called Pharmacy" is no name; "called Bill", "updated Mark" are (common US first names).
+        return all(is_english_word(w) and w.lower() not in names and w.lower() not in common for w in words)
 
 
 class ContextPlaceRecognizer(ClinicalPatternRecognizer):
@@ -915,6 +1054,11 @@ def is_unknown_proper_word(word: str) -> bool:
     return not any(is_english_word(p) for p in parts)
 
 
+_FACILITY_WORD = re.compile(
+    r"(?:Hospital|Cent(?:er|re)|Clinic|Infirmary|Hospice|Home|Facility|Rehab|House|Manor|Lodge)"
+)
+
+
 class FacilityLocationRecognizer(ClinicalPatternRecognizer):
     """Hospital and facility names ("Mercy General Hospital", "St. Mary's Medical Center", "Oak Grove
     Nursing Home") and cities written with their state ("Springfield, IL", "Austin, Texas"): places
@@ -929,8 +1073,16 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
             rf"\b{_WORD}(?:[ ](?:of[ ]|the[ ])?{_WORD}){{0,4}}"
             r"[ ](?:Hospital|Medical[ ]Cent(?:er|re)|Health[ ]Cent(?:er|re)"
             r"|Clinic|Infirmary|Hospice|Nursing[ ](?:Home|Facility)|Rehab(?:ilitation)?[ ](?:Center|Hospital|Facility)"
-            r"|Care[ ]Cent(?:er|re)|Health[ ]System|Healthcare|Skilled[ ]Nursing[ ]Facility|Assisted[ ]Living)\b",
+            r"|Care[ ]Cent(?:er|re)|Health[ ]System|Healthcare|Skilled[ ]Nursing[ ]Facility|Assisted[ ]Living"
+            r"|Rehab|House|Manor|Lodge)\b",
             0.6,
+        ),
+        # "likely to Adams-Marshfield", "from Newton-Wellesley": a hyphenated proper name after a place cue.
+        Pattern(
+            "hyphenated facility after a place cue",
+            r"(?=\p{Lu}\p{Ll}+-\p{Lu})(?<=\b(?i:to|from|at|for|by|in)[ ])"
+            r"\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)+(?![\p{L}\d-])",
+            0.5,
         ),
         Pattern(
             "city before a state",
@@ -965,8 +1117,19 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
         no place, unless a word that names an institution is among them ("Day General Hospital")."""
         if re.sub(r"^the\s+", "", pattern_text.lower().strip(" .,")) in _ALLOWED_PLACES:
             return True  # states and countries stay under Safe Harbor ("moved from Ohio")
+        if "-" in pattern_text and any(is_clinical_term(part) for part in pattern_text.split("-")):
+            return True  # "Guillain-Barre", "Wolff-Parkinson-White"
         words = {w.lower() for w in re.findall(r"\p{L}+", pattern_text)}
-        return not words & self._PROPER and is_clinical_phrase(pattern_text)
+        suffix = _FACILITY_WORD.search(pattern_text)
+        head_text = pattern_text[: suffix.start()] if suffix and suffix.start() > 0 else pattern_text
+        if words & self._PROPER or not is_clinical_phrase(head_text):
+            return False
+        # "Cross Nursing Home", "Little House": a surname before the facility word ("Heart Failure Clinic" is none).
+        from clinical.deid.lexicons import listed_name_words
+
+        head = re.findall(r"\p{Lu}\p{Ll}+", pattern_text)[:1]
+        surname = bool(head) and head[0].lower() in listed_name_words() and head[0].lower() not in CLINICAL_TERMS
+        return not (suffix and surname)
 
 
 class LabelledAddressRecognizer(ClinicalPatternRecognizer):
