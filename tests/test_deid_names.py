@@ -73,6 +73,11 @@ from clinical.deid.recognizers import (
         ),
         (LabelledNameRecognizer, "sons Dale and Wade; Daughters (Faith) at bedside", ["Dale", "Faith"]),
         (ContextNameRecognizer, "patient's husband ray visited; called Bill", ["ray", "Bill"]),
+        (
+            LabelledNameRecognizer,
+            "Walker began writing; Rose called to check on pt; Ciset lives on",
+            ["Walker", "Rose", "Ciset"],
+        ),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):
@@ -106,6 +111,10 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
         (LabelledNameRecognizer, "Mother: Breast cancer. Father: Heart disease. Dr. Note reviewed."),
         (LabelledNameRecognizer, "16 Fr Foley placed; Fr catheter"),
         (ContextNameRecognizer, "per brady protocol; noted brady to 40s; spoke with pharmacy"),
+        (
+            LabelledNameRecognizer,
+            "Pt states pain better. Wife called. Pharmacy called. Foley began draining. Pain began",
+        ),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):
@@ -135,6 +144,7 @@ def test_recognizer_keeps_clinical_words(recognizer_cls, text):
             ["Iris", "Dale", "Wade", "Ivy", "Will", "Chase"],
         ),
         ("Muslija and Brown were precision engineers.", ["Muslija", "Brown"]),
+        ("their kids: silvana, adam, christopher, kristina, chad and caleb.", ["silvana", "kristina", "chad", "caleb"]),
     ],
 )
 def test_engine_redacts_names(deid, text, names):

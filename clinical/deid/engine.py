@@ -396,7 +396,7 @@ _PARTICLE_SURNAME = re.compile(
 _NOT_A_NAME_IN_A_LIST = frozenset(
     {"the", "a", "an", "his", "her", "their", "our", "my", "this", "that", "team", "family"}
 )
-_COORDINATED = re.compile(r"(?:[ ](?:and|&)[ ]|,[ ](?:and[ ])?)(\p{Lu}\p{Ll}[\p{Ll}'’\-]+)(?![\p{L}\d])")
+_COORDINATED = re.compile(r"(?:[ ](?:and|&)[ ]|,[ ](?:and[ ])?)(\p{L}\p{Ll}[\p{Ll}'’\-]+)(?![\p{L}\d])")
 
 
 def join_coordinated_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -417,6 +417,9 @@ def join_coordinated_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         if m is None or any(s.start <= m.start(1) < s.end for s in spans):
             continue
         key = m.group(1).lower()
+        # Case goes with the list: "Dale and Wade", "kristina, chad and caleb".
+        if m.group(1)[0].islower() != text[span.start].islower():
+            continue
         if key not in listed_name_words() or is_clinical_term(key) or _EPONYM_USE.match(text, m.end(1)):
             continue
         if key in _NOT_A_NAME_IN_A_LIST:

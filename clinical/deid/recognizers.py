@@ -247,7 +247,7 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         # often than with a slash ("RR 12-20", "HR 80-90s", "2-3L", "x1-2", "q4-6h", "0.5-1 mg", "2-3 to 4").
         Pattern(
             "date (m-d)",
-            rf"(?<![\d/.,:+±~x\w-])(?<!\b(?:{_NOT_DATE_BEFORE}|drinks|smokes|beers|cigs|ppd|over|about|around|approx"
+            rf"(?=\d{{1,2}}-\d)(?<![\d/.,:+±~x\w-])(?<!\b(?:{_NOT_DATE_BEFORE}|drinks|smokes|beers|cigs|ppd|over|about|around|approx"
             rf"|between|q|every|x|of|in|from)[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
             rf"\b{_MONTH_NUM}-{_DAY}\b(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|more|less|per|q|x)\b"
             r"|[ \t]*to[ \t]*\d|[ \t]*(?:beers?|drinks?|cigs?|ppd|packs?|glasses|servings?|meals?|voids?|stools?"
@@ -727,6 +727,15 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS}\b)", 0.75),
         # "call Summer (son) at ...": a name before a relative in brackets.
         Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\({_RELATIVE}\))", 0.7),
+        # "Walker began writing", "Rose called to check on pt", "selma is from": one or two name words before
+        # what people do (checked by `_person_before_verb`: every word a listed name or of a name's shape).
+        Pattern(
+            "name before a person verb",
+            r"(?<![\p{L}\d'’\-])\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?"
+            r"(?=[ ](?:lives|lived|resides|is[ ]from|was[ ]from|was[ ]born|began|said|says|states|stated|reports"
+            r"|reported|called|visited|phoned|spoke|asked|told|agreed|consented|declined|arrived)\b)",
+            0.5,
+        ),
         # "S: June Waters, 96yo, bed 12" (handoffs), "Wade Fisher, 91 y/o".
         Pattern("name before an age", rf"{_NAME}(?=,[ ]?\d{{1,3}}[ ]?(?i:yo|y/o|y\.o\.|year|yr|-year)\b)", 0.7),
         # "Resident May notified", "oncoming RN Will", "SW Ivy following", "Cards fellow Sky aware".
@@ -775,7 +784,12 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
                 pattern.compiled_regex = re.compile(pattern.regex, flags=self.global_regex_flags)
                 pattern.compiled_with_flags = self.global_regex_flags
             for m in pattern.compiled_regex.finditer(text):
-                if m.end() <= m.start() or self._invalid(m.group(0), pattern.name in self._STRONG):
+                if m.end() <= m.start():
+                    continue
+                if pattern.name == "name before a person verb":
+                    if not _person_before_verb(m.group(0)):
+                        continue
+                elif self._invalid(m.group(0), pattern.name in self._STRONG):
                     continue
                 explanation = self.build_regex_explanation(
                     self.name, pattern.name, pattern.regex, pattern.score, None, self.global_regex_flags
@@ -810,6 +824,32 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         """The weak-cue rule of `_invalid` (presidio's own pattern loop; `analyze` applies both rules)."""
         return self._invalid(pattern_text, strong=False)
 
+
+def _person_before_verb(value: str) -> bool:
+    # Before "states", "called", "began": every word a word of the name lists that is no function word,
+    # relative, role or clinical term ("Rose", "Walker", "selma"), or a word of a name's shape ("Ciset").
+    # All-lower-case candidates need a listed name that is no English word ("selma", not "pharmacy").
+    from clinical.deid.lexicons import FUNCTION_WORDS, is_english_word, listed_name_words, person_names
+
+    words = value.split()
+    names = listed_name_words()
+    for word in words:
+        key = word.lower()
+        if key in FUNCTION_WORDS or key in _NOT_A_PERSON_BEFORE_VERB or is_clinical_term(key):
+            return False
+        if word.islower():
+            if not (key in person_names() and not is_english_word(key)) and not is_unknown_proper_word(word):
+                return False
+        elif not word[0].isupper() or not (key in names or is_unknown_proper_word(word)):
+            return False
+    return True
+
+
+_NOT_A_PERSON_BEFORE_VERB = frozenset(
+    """patient pt pts family resident fellow intern attending nurse rn md np pa team surgery pharmacy rehab
+    nursing security radiology lab cardiology neurology case manager social worker sw cm rt pt ot speech
+    chaplain interpreter everyone someone nobody he she they who which it this that there here then also""".split()
+)
 
 _NOT_A_FIRST_NAME = frozenset({"brady"})
 """Common first names that notes write as clinical shorthand ("brady" for bradycardia)."""
