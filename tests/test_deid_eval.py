@@ -41,6 +41,17 @@ def test_f2_and_per_type_recall():
     assert result["f2"] == round(5 * (5 / 6) / (4 + 5 / 6), 4)
 
 
+def test_missed_titles_and_credentials_are_counted_apart():
+    # Gold "Dr. Ann Lee MD" (tokens Dr, Ann, Lee, MD); the detector finds "Ann Lee" only.
+    rec = record("Seen by Dr. Ann Lee MD today", (8, 22, "NAME"))
+    result = evaluate.score([rec], [[(12, 19)]])
+    assert result["recall"] == 0.5 and result["missed_title_tokens"] == 2
+    assert result["recall_without_titles"] == 1.0
+    # A missed name word is never counted as a title.
+    result = evaluate.score([rec], [[(12, 15)]])
+    assert result["missed_title_tokens"] == 2 and result["recall_without_titles"] == 0.5
+
+
 def test_read_annotated_names_the_bad_line_never_the_text(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text(

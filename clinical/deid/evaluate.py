@@ -10,7 +10,10 @@ offsets, end exclusive). A token is a run of letters or digits; a gold token lie
 predicted token in a detected span. Recall and precision count tokens over the whole corpus; F2
 weighs recall four times as much as precision (a leak costs more than an over-redaction). A gold
 span is missed when any of its tokens is not redacted (a partial leak is a leak). Spans of types in
-IGNORED_TYPES (e.g. countries, organisations in the presidio set) are not scored either way.
+IGNORED_TYPES (e.g. countries, organisations in the presidio set) are not scored either way. Titles and
+credentials inside gold name spans ("Dr.", "MD") count as gold tokens; `missed_title_tokens` says how
+many of the missed tokens they are, and `recall_without_titles` leaves them out (the policy keeps them:
+they identify nobody, and real clinical gold sets such as PhysioNet's leave them out of name spans).
 
 `clinical_meaning_redacted` measures the other side on brat corpora: the share of Medication,
 Disease_disorder and Lab_value tokens that a detector would redact.
@@ -49,6 +52,13 @@ PRESIDIO_SYNTH_TYPES = {
 # A bare year or weekday is not an identifier under Safe Harbor: only dates with a day or month count.
 _DAY_LEVEL_DATE = re.compile(r"\d+\s*[/.-]\s*\d+|[A-Za-z]{3,}\.?\s+\d|\d\s+[A-Za-z]{3,}")
 MEANING_TYPES = ("Medication", "Disease_disorder", "Lab_value")
+
+TITLE_AND_CREDENTIAL_WORDS = frozenset(
+    """dr mr mrs ms miss mx prof rev fr sir dame md do rn np pa phd dds dmd lpn lvn cna rt rrt bsn msn aprn fnp crna
+    dnp pharmd mbbs jr sr ii iii""".split()
+)
+"""Tokens that some gold sets put inside a name span ("Mrs. Kathrine Filemonsen DDS") although a title or a
+credential identifies nobody: `score` reports how many of the missed tokens are of this kind."""
 
 
 class AnnotatedFileError(ValueError):
@@ -96,6 +106,7 @@ def score(records: Sequence[dict[str, Any]], predicted: Sequence[Sequence[tuple[
     by_type: Counter = Counter()
     by_type_hit: Counter = Counter()
     missed_ids, missed_spans, gold_spans = [], 0, 0
+    missed_titles = 0
     for record, spans in zip(records, predicted, strict=True):
         text = record["text"]
         tokens = [m.span() for m in TOKEN.finditer(text)]
@@ -121,6 +132,8 @@ def score(records: Sequence[dict[str, Any]], predicted: Sequence[Sequence[tuple[
                 if in_pred[i]:
                     hit_n += 1
                     by_type_hit[gold_types[i]] += 1
+                elif gold_types[i] == "NAME" and text[slice(*tokens[i])].lower() in TITLE_AND_CREDENTIAL_WORDS:
+                    missed_titles += 1
             if in_pred[i] and (gold_types[i] is not None or not in_ignored[i]):
                 pred_n += 1
         if note_missed:
@@ -138,6 +151,9 @@ def score(records: Sequence[dict[str, Any]], predicted: Sequence[Sequence[tuple[
         "recall": round(recall, 4),
         "precision": round(precision, 4),
         "f2": round(f2, 4),
+        # Recall with the titles and credentials inside gold name spans left out of the count (both ways).
+        "recall_without_titles": round(hit_n / (gold_n - missed_titles), 4) if gold_n > missed_titles else 1.0,
+        "missed_title_tokens": missed_titles,
         "recall_by_type": {t: round(by_type_hit[t] / n, 4) for t, n in sorted(by_type.items())},
         "gold_tokens_by_type": dict(sorted(by_type.items())),
         "notes_with_missed_span": missed_ids,
