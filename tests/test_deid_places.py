@@ -1,0 +1,100 @@
+"""Facility and town names as ICU notes write them, in any case (Safe-Harbor identifier B,
+`clinical.deid.places`): facilities, saints and churches, places after transfer cues, and the town
+after a place and "in"; clinical phrases ("cardiac rehab", "ST elevation", "son in law") stay."""
+
+from __future__ import annotations
+
+import pytest
+from deid_helpers import found, leaked
+
+from clinical.deid.places import (
+    PLACE_RECOGNIZERS,
+    AnyCaseFacilityRecognizer,
+    SaintPlaceRecognizer,
+    TownAfterPlaceRecognizer,
+    TransferPlaceRecognizer,
+)
+
+
+@pytest.mark.parametrize(
+    ("recognizer_cls", "text", "expected"),
+    [
+        (AnyCaseFacilityRecognizer, "at hebrew rehab in hyde park", ["hebrew rehab"]),
+        (AnyCaseFacilityRecognizer, "at braintree rehab in marshfield", ["braintree rehab"]),
+        (AnyCaseFacilityRecognizer, "from cape cod hospital in hingham via", ["cape cod hospital"]),
+        (AnyCaseFacilityRecognizer, "screening for rehab at spaulding rehab.", ["spaulding rehab"]),
+        (AnyCaseFacilityRecognizer, "transferred from Harbor Point Hospital in Nantucket", ["Harbor Point Hospital"]),
+        (AnyCaseFacilityRecognizer, "recent adm to pine hill nursing home 3/29", ["pine hill nursing home"]),
+        (AnyCaseFacilityRecognizer, "d/c'd from hope house 1.25 for pna", ["hope house"]),
+        (AnyCaseFacilityRecognizer, "at elm court in weymouth", ["elm court"]),
+        (AnyCaseFacilityRecognizer, "was seen at south shore hospital 4/11", ["south shore hospital"]),
+        (AnyCaseFacilityRecognizer, "adm to st. ignatius medical center 3/26", ["st. ignatius medical center"]),
+        (AnyCaseFacilityRecognizer, "from Brigham and Women's Hospital", ["Brigham and Women's Hospital"]),
+        (SaintPlaceRecognizer, "from st. elizabeth's in dorchester", ["st. elizabeth's"]),
+        (SaintPlaceRecognizer, "pt's priest from st. brendan's in revere", ["st. brendan's"]),
+        (SaintPlaceRecognizer, "from holy family in dover", ["holy family"]),
+        (SaintPlaceRecognizer, "priest from Holy Trinity in Framingham", ["Holy Trinity"]),
+        (SaintPlaceRecognizer, "pastor from Our Lady of Lourdes in Chelsea", ["Our Lady of Lourdes"]),
+        (SaintPlaceRecognizer, "priest from sacred heart in brockton", ["sacred heart"]),
+        (TransferPlaceRecognizer, "transferred from mount auburn via ambulance", ["mount auburn"]),
+        (TransferPlaceRecognizer, "pt recently d/c'd from spaulding saturday", ["spaulding"]),
+        (TransferPlaceRecognizer, "recent adm to sunrise of milton 7/26", ["sunrise of milton"]),
+        (TransferPlaceRecognizer, "old records from NWH faxed", ["NWH"]),
+        (TransferPlaceRecognizer, "on 6/12@0315 at children's in mattapan", ["children's"]),
+        (TransferPlaceRecognizer, "screening for rehab at the Pavilion.", ["Pavilion"]),
+        (TownAfterPlaceRecognizer, "at hebrew rehab in hyde park", ["hyde park"]),
+        (TownAfterPlaceRecognizer, "at braintree rehab in marshfield.", ["marshfield"]),
+        (TownAfterPlaceRecognizer, "from st. elizabeth's in dorchester via", ["dorchester"]),
+        (TownAfterPlaceRecognizer, "probate court in manchester.", ["manchester"]),
+        (TownAfterPlaceRecognizer, "transferred from MGH in Milton via", ["Milton"]),
+        (TownAfterPlaceRecognizer, "lives w/ wife in framingham. recent adm", ["framingham"]),
+        (TownAfterPlaceRecognizer, "tc from glen (neighbor) in braintree (401", ["braintree"]),
+        (TownAfterPlaceRecognizer, "at Atrium at Wells Crossing in Jamaica Plain.", ["Jamaica Plain"]),
+        (TownAfterPlaceRecognizer, "lives w/ daughter in Burlington Recent adm", ["Burlington"]),
+    ],
+)
+def test_place_recognizers_find_places(recognizer_cls, text, expected):
+    assert found(recognizer_cls, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "screening for cardiac rehab, acute rehab or pulmonary rehab",
+        "d/c to rehab vs home; back to the hospital if worse",
+        "inpatient rehab recommended by PT",
+        "group home staff, methadone clinic, sober house",
+        "probate court date 3/12",
+        "feeling general malaise",
+        "ST elevation in V2-V4, st depression in lateral leads",
+        "son in law at bedside, daughter in waiting room",
+        "transferred from MICU to floor; pt was at baseline",
+        "HR 80 at rest, 5 at bedtime",
+        "family in room, wife in tears",
+        "moved from new york to florida; court in Massachusetts",
+    ],
+)
+def test_place_recognizers_keep_clinical_text(text):
+    assert [(cls.__name__, found(cls, text)) for cls in PLACE_RECOGNIZERS if found(cls, text)] == []
+
+
+def test_place_recognizers_are_registered_and_documented():
+    from clinical.deid.recognizers import build_recognizers
+
+    names = {type(r).__name__ for r in build_recognizers()}
+    assert {cls.__name__ for cls in PLACE_RECOGNIZERS} <= names
+    assert all(cls.__doc__ for cls in PLACE_RECOGNIZERS)
+
+
+def test_engine_redacts_lower_case_places(deid):
+    text = (
+        "pt transferred from mount auburn via ambulance. pt's priest from st. brendan's in revere called. "
+        "dispo: screening for rehab at braintree rehab in marshfield. lives w/ wife in framingham. "
+        "hx cardiac rehab, ST elevation resolved."
+    )
+    spans = deid.detect(text)
+    assert leaked(text, spans, ["mount auburn", "st. brendan's", "revere", "braintree rehab", "marshfield"]) == []
+    assert leaked(text, spans, ["framingham"]) == []
+    for kept in ("cardiac rehab", "ST elevation", "screening for rehab"):
+        start = text.index(kept)
+        assert not [s for s in spans if s.start < start + len(kept) and start < s.end], kept
