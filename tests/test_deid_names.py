@@ -78,6 +78,30 @@ from clinical.deid.recognizers import (
             "Walker began writing; Rose called to check on pt; Ciset lives on",
             ["Walker", "Rose", "Ciset"],
         ),
+        # ICU shorthand: lower-case names after roles, relatives and before credentials; initials; signatures
+        (
+            LabelledNameRecognizer,
+            "report from osh rn rebecca 978.672.1847; case manager patrick following",
+            ["rebecca", "patrick"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "father lewis at bedside; wife olive here; chaplain ford in to see pt",
+            ["lewis", "olive", "ford"],
+        ),
+        (LabelledNameRecognizer, "regina np made aware; called green MD re: restraints", ["regina", "green"]),
+        (
+            LabelledNameRecognizer,
+            "Report from OSH RN T. Wu; SW D. Carlson; Dr J. Brooks",
+            ["T. Wu", "D. Carlson", "J. Brooks"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "per dr. c. rivera; dr miller aware; Atty. King; Rev Le visited",
+            ["c. rivera", "miller", "King", "Le"],
+        ),
+        (LabelledNameRecognizer, "--jill tucker rn\n- Heidi page at #99529", ["jill tucker", "Heidi"]),
+        (LabelledNameRecognizer, "sister's name is karen, she may call", ["karen"]),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):
@@ -115,6 +139,8 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
             LabelledNameRecognizer,
             "Pt states pain better. Wife called. Pharmacy called. Foley began draining. Pain began",
         ),
+        (LabelledNameRecognizer, "son will call back; wife states ok; the child's birthweight; night rn aware"),
+        (LabelledNameRecognizer, "daughters at bedside; dr aware; mild mr and tr; ms changes; md notified"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):

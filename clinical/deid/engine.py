@@ -431,7 +431,7 @@ def join_coordinated_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 # A time written after a date belongs to it: "12/2 @ 0700", "2-25 @0645", "10/11 0500", "6-1 at 17:15".
 _TIME_AFTER_DATE = re.compile(
-    r"(?:[ ]?@[ ]?|[ ]+(?:at[ ]+)?)(?:[01]\d|2[0-3]):?[0-5]\d(?![\d:.,/-]|[ ]?(?i:mg|ml|cc|units?)\b)"
+    r"(?:[ ]?@[ ]?|[ ]+(?:at[ ]+)?)(?:[01]\d|2[0-3]):?[0-5]\d(?![\d:]|[.,/-]\d|[ ]?(?i:mg|ml|cc|units?)\b)"
 )
 
 
@@ -449,6 +449,35 @@ def extend_dates(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                 span = PhiSpan(span.start, time.end(), span.type, span.score)
         out.append(span)
     return merge_spans(out)
+
+
+_LOWER_SURNAME = re.compile(r"[ ](\p{Ll}[\p{Ll}'’\-]+)(?![\p{L}\d])")
+
+
+def extend_lower_case_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Grow a lower-case name over a lower-case surname of the name lists after it ("rebecca wells",
+    "niamh snow"): a first name found after a role or a relative carries its surname with it.
+
+    :param text: the note.
+    :param spans: detected spans (merged, sorted).
+    """
+    from clinical.deid.lexicons import faker_last_names
+
+    out = []
+    for i, span in enumerate(spans):
+        if span.type == "PERSON" and text[span.start : span.end].islower():
+            m = _LOWER_SURNAME.match(text, span.end)
+            limit = spans[i + 1].start if i + 1 < len(spans) else len(text)
+            word = m.group(1) if m else ""
+            if m and m.end() <= limit and word in faker_last_names() and word not in FUNCTION_WORDS:
+                if not is_clinical_term(word) and word not in _NOT_A_SURNAME:
+                    span = PhiSpan(span.start, m.end(), span.type, span.score)
+        out.append(span)
+    return merge_spans(out)
+
+
+# Lower-case words that follow a first name in notes and are surnames somewhere ("mary will", "jane rose").
+_NOT_A_SURNAME = frozenset("will may rose called visited aware updated states said came left here home".split())
 
 
 def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -761,7 +790,8 @@ class Deidentifier:
             spans = extend_dates(text, spans)
         if "PERSON" not in self._entities:
             return spans
-        return join_name_parts(text, propagate_names(text, join_coordinated_names(text, spans)))
+        spans = extend_lower_case_names(text, join_coordinated_names(text, spans))
+        return join_name_parts(text, propagate_names(text, spans))
 
     def _detect_long(self, text: str) -> list[PhiSpan]:
         # spaCy refuses texts over nlp.max_length and needs memory in proportion to the text: the

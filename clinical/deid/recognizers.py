@@ -199,6 +199,8 @@ class UniqueIdRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         # In notes a long bare digit run is nearly always an identifier, not a measurement.
         Pattern("id (bare 7-19 digits)", r"(?<![\w.,/-])\d{7,19}(?![\w,/-]|\.\d)", 0.45),
+        # "W135605720", "f708492919", "B22329426": a plan, member or account code with a letter prefix.
+        Pattern("id (letters and digits)", r"(?<![\w.-])[A-Za-z]{1,3}\d{6,12}(?![\w-]|\.\w)", 0.5),
         Pattern("id (grouped card-like)", r"(?<![\w.-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?(?![\w.-])", 0.5),
     ]
     CONTEXT = ["id", "number", "no", "card", "account"]
@@ -253,6 +255,15 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             r"|[ \t]*to[ \t]*\d|[ \t]*(?:beers?|drinks?|cigs?|ppd|packs?|glasses|servings?|meals?|voids?|stools?"
             r"|episodes?|people|persons?|staff|assist|mm|cm)\b)",
             0.45,
+        ),
+        # "NPN 10.24 @ 2010", "family mtg 5.19@1245", "bed possibly avail 2.17": a dotted month.day only
+        # after a date cue (decimals are everywhere: "K 3.6", "levo on 2.5").
+        Pattern(
+            "date (m.d after cue)",
+            rf"(?=\d)(?<=\b(?:npn|note|events|mtg|meeting|avail|available|until|till|since|dated?|seen|admitted|adm"
+            rf"|discharged|d/c'?d|due|scheduled|appt|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)[:\s]+){_MONTH_NUM}\.{_DAY}"
+            rf"(?![\d%]|\.\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|per|q)\b|[ \t]*to[ \t]*\d)",
+            0.5,
         ),
         Pattern(
             "date (m-d before a time)",
@@ -367,14 +378,18 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "phone (pager)",
             r"(?<=\b(?i:pager|beeper|pgr|bpr|pg)\b\.?[ ]*(?:(?i:no\.?|number|#)[ ]*)?[:#]?[ ]*)"
-            r"(?:\d{3,6}|\d{1,2}-\d{4,5})(?![\w/]|[.,]\d)",
+            r"(?:\d{3,6}|\d{1,2}-\d{4,5})(?![\w/]|[.,]\d)"
+            # "p# 78327", "(p78342)", "pagr 72554", "page at #75579": five digits after a pager mark.
+            r"|(?<=(?<![\w.])(?i:p#?|pagr|page[ ]at[ ]\#|pg\#)[ ]?)\d{5}(?![\w/]|[.,]\d)",
             0.6,
         ),
         Pattern(
             "phone (extension)",
             r"(?<=\b(?i:ext|extension)\.?[ ]?#?[ ]?)\d(?:-?\d){3,5}\b|(?<=(?<![\w.])x)\d{5}\b(?![.,]\d)"
             # "at x2345", "call x2345": four digits only after a call cue ("NS bolus x1000" is a dose).
-            r"|(?<=(?:\b(?i:at|call|page|paged|pager|reach|dial|phone|tel|extension)|[,;:(])[ ]*x)\d{4}\b(?![.,]\d)",
+            r"|(?<=(?:\b(?i:at|call|page|paged|pager|reach|dial|phone|tel|extension)|[,;:(])[ ]*x)\d{4}\b(?![.,]\d)"
+            # "x9-6102"; "Blood bank x2461" (not a round dose multiplier: "NS bolus x1000").
+            r"|(?<=(?<![\w.])x)(?:\d-\d{4}|(?!\d\d00\b)\d{4})\b(?![.,]\d)",
             0.6,
         ),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
@@ -683,7 +698,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"|granddaughters|nieces|nephews|parents|friends|cousins)"
     )
     # "Rev." and "Fr." only with their dot ("16 Fr Foley" is a catheter size).
-    _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?|(?:Rev|Fr)\.)"
+    _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Atty|Rev)\.?|Fr\.)"
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
         r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|cc|"
@@ -691,7 +706,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     PATTERNS = [
         Pattern("name after a field label", rf"(?<=\b{_LABEL}[ \t]*[:\-][ \t]*(?:Dr\.?[ ])?){_NAME}", 0.85),
-        Pattern("name after a title", rf"(?<=\b{_TITLE}[ ]){_NAME}", 0.85),
+        Pattern("name after a title", rf"(?<=\b{_TITLE}[ ]?)(?:\p{{Lu}}\.[ ]?)?{_NAME}", 0.85),
         Pattern(
             "name after 'my name is' / 'named'",
             rf"(?<=\b(?i:(?:my|his|her|their|maiden|last|first|full)[ ]name[ ](?:is|was)|named|call[ ]me"
@@ -715,7 +730,9 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "name after a lower-case title",
-            rf"(?<=\b(?i:dr|mr|mrs|ms|mx|prof)\.[ ]?){_ANY_WORD}(?:[ ]\p{{L}}\.)?(?:[ ]{_NAME_WORD})?",
+            rf"(?<=\b(?:(?i:dr|mr|mrs|ms|mx|prof|atty|rev)\.[ ]?|(?i:dr|atty|rev)[ ]))(?:\p{{L}}\.[ ]?)?{_ANY_WORD}"
+            rf"(?:[ ]\p{{L}}\.)?"
+            rf"(?:[ ]{_NAME_WORD})?",
             0.6,
         ),
         Pattern(
@@ -736,14 +753,52 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             r"|reported|called|visited|phoned|spoke|asked|told|agreed|consented|declined|arrived)\b)",
             0.5,
         ),
+        # "osh rn rebecca wells", "fellow regina", "case manager sarah aware" (a surname after it is taken by
+        # the engine's `extend_lower_case_names`).
+        Pattern(
+            "lower-case name after a role",
+            r"(?=\p{Ll})(?<=\b(?:rn|np|md|sw|cm|pa|rt|resident|fellow|intern|attending|nurse|case[ ]manager"
+            r"|social[ ]worker|lawyer|attorney|atty\.?|rev\.?|pharmacist|chaplain|priest|pastor)[ ])"
+            r"(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+"
+            r"(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?![\p{L}\d'’\-])",
+            0.55,
+        ),
+        # "- thuy rn", "douglas rn pgr 9-3909", "--jg rn".
+        Pattern(
+            "lower-case name before a credential",
+            r"(?<![\p{L}\d'’\-])(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?"
+            r"(?=,?[ ](?i:rn|md|np|lpn|rt|pa|bsn|rrt)\b)",
+            0.55,
+        ),
+        # "father lewis at bedside", "wife olive", "chaplain ford", "husband deepak price".
+        Pattern(
+            "lower-case name after a relative",
+            rf"(?=\p{{Ll}})(?<![\p{{L}}'’\-])(?<=\b{_RELATIVE}[ ]?[,(]?[ ]?)(?:\p{{Ll}}\.[ ]?)?"
+            r"\p{Ll}[\p{Ll}'’\-]+"
+            r"(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?![\p{L}\d'’\-])",
+            0.55,
+        ),
+        # A signature line: "--jill tucker rn", "- Heidi page at #99529", "--kg rn".
+        Pattern(
+            "name on a signature line",
+            r"(?<=^[ \t]*-{1,2}[ \t]?)\p{L}[\p{L}'’\-]*(?:[ ]\p{L}\.?(?=[ ]))?(?:[ ]\p{L}[\p{L}'’\-]+)?",
+            0.55,
+        ),
+        # "sister's name is karen", "wife's name is Ann".
+        Pattern(
+            "name after 'X's name is'",
+            r"(?<=\b\p{L}+['’]s[ ]name[ ](?:is|was)[ ])\p{L}[\p{L}'’\-]+(?:[ ]\p{Lu}[\p{L}'’\-]+)?",
+            0.6,
+        ),
         # "S: June Waters, 96yo, bed 12" (handoffs), "Wade Fisher, 91 y/o".
         Pattern("name before an age", rf"{_NAME}(?=,[ ]?\d{{1,3}}[ ]?(?i:yo|y/o|y\.o\.|year|yr|-year)\b)", 0.7),
         # "Resident May notified", "oncoming RN Will", "SW Ivy following", "Cards fellow Sky aware".
         Pattern(
             "name after a role",
-            rf"(?=\p{{Lu}}\p{{Ll}})(?<=\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
-            rf"|nurse|case[ ]manager|social[ ]worker|charge[ ]nurse|nutritionist|dietitian|pharmacist|therapist"
-            rf"|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?)):?[ ]){_NAME}",
+            rf"(?=\p{{Lu}}(?:\p{{Ll}}|\.))(?<=\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
+            rf"|nurse|case[ ]manager|social[ ]worker|charge[ ]nurse|nutritionist|dietitian|pharmacist|therapist|lawyer"
+            rf"|attorney"
+            rf"|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?)):?[ ])(?:\p{{Lu}}\.[ ]?)?{_NAME}",
             0.6,
         ),
         Pattern(
@@ -768,6 +823,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             "initials before credentials",
             "name before an age",
             "name before a relative in brackets",
+            "name after a lower-case title",
         }
     )
 
@@ -786,9 +842,18 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             for m in pattern.compiled_regex.finditer(text):
                 if m.end() <= m.start():
                     continue
-                if pattern.name == "name before a person verb":
-                    if not _person_before_verb(m.group(0)):
+                if pattern.name in _CHECKED_AS_A_PERSON:
+                    # The longest run of name words: from the start, or up to the end when the cue follows.
+                    strict = pattern.name in _STRICT_PERSON_CHECK
+                    trimmed = _person_words(m.group(0), from_end=pattern.name in _CUE_AFTER, strict=strict)
+                    if trimmed is None:
                         continue
+                    start, end = m.start() + trimmed[0], m.start() + trimmed[1]
+                    explanation = self.build_regex_explanation(
+                        self.name, pattern.name, pattern.regex, pattern.score, None, self.global_regex_flags
+                    )
+                    results.append(RecognizerResult("PERSON", start, end, pattern.score, explanation, dict(metadata)))
+                    continue
                 elif self._invalid(m.group(0), pattern.name in self._STRONG):
                     continue
                 explanation = self.build_regex_explanation(
@@ -825,7 +890,23 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         return self._invalid(pattern_text, strong=False)
 
 
-def _person_before_verb(value: str) -> bool:
+_CUE_AFTER = frozenset({"name before a person verb", "lower-case name before a credential"})
+
+
+def _person_words(value: str, from_end: bool, strict: bool = True) -> tuple[int, int] | None:
+    # (start, end) in `value` of the longest run of words that `_person_before_verb` accepts, kept from the
+    # start of `value` (a cue before it) or from its end (a cue after it); an initial ("j.") rides along.
+    words = [(m.start(), m.end()) for m in re.finditer(r"\p{L}[\p{L}'’\-]*\.?", value)]
+    for n in range(len(words), 0, -1):
+        part = words[-n:] if from_end else words[:n]
+        text = value[part[0][0] : part[-1][1]]
+        names = [w for w in text.split() if not re.fullmatch(r"\p{L}\.", w)]
+        if names and _person_before_verb(" ".join(names), strict):
+            return part[0][0], part[-1][1]
+    return None
+
+
+def _person_before_verb(value: str, strict: bool = True) -> bool:
     # Before "states", "called", "began": every word a word of the name lists that is no function word,
     # relative, role or clinical term ("Rose", "Walker", "selma"), or a word of a name's shape ("Ciset").
     # All-lower-case candidates need a listed name that is no English word ("selma", not "pharmacy").
@@ -838,17 +919,40 @@ def _person_before_verb(value: str) -> bool:
         if key in FUNCTION_WORDS or key in _NOT_A_PERSON_BEFORE_VERB or is_clinical_term(key):
             return False
         if word.islower():
-            if not (key in person_names() and not is_english_word(key)) and not is_unknown_proper_word(word):
+            # A listed name that is no English word ("selma", "jankowski"), a word of a name's shape ("thuy"), or
+            # a surname of the lists next to another name word ("jill tucker").
+            listed = key in person_names() and not is_english_word(key)
+            # After a strong cue (a role, a relative, a credential, a signature dash) any listed name word.
+            lenient = not strict and key in names
+            if not (listed or lenient or is_unknown_proper_word(word) or (len(words) > 1 and key in names)):
                 return False
         elif not word[0].isupper() or not (key in names or is_unknown_proper_word(word)):
             return False
     return True
 
 
+_CHECKED_AS_A_PERSON = frozenset(
+    {
+        "name before a person verb",
+        "lower-case name after a role",
+        "lower-case name before a credential",
+        "name on a signature line",
+        "name after 'X's name is'",
+        "lower-case name after a relative",
+    }
+)
+_STRICT_PERSON_CHECK = frozenset({"name before a person verb"})
+"""Patterns whose cue is weak: a lower-case word must be a listed name that is no English word."""
+"""LabelledNameRecognizer patterns whose candidates `_person_before_verb` checks word by word."""
+
 _NOT_A_PERSON_BEFORE_VERB = frozenset(
     """patient pt pts family resident fellow intern attending nurse rn md np pa team surgery pharmacy rehab
     nursing security radiology lab cardiology neurology case manager social worker sw cm rt pt ot speech
-    chaplain interpreter everyone someone nobody he she they who which it this that there here then also""".split()
+    chaplain interpreter everyone someone nobody he she they who which it this that there here then also osh
+    night day icu micu sicu ccu csru ed er floor charge primary covering oncoming my your the aware notified paged
+    called new call states said says visiting living passed deceased alive well home present made informed ok okay
+    agrees agreed following followed saw seen wrote ordered gave given spoke came still now today tonight just already
+    again page pager paging paged consulted consult beeper cell phone""".split()
 )
 
 _NOT_A_FIRST_NAME = frozenset({"brady"})
@@ -894,7 +998,7 @@ class ContextNameRecognizer(ClinicalPatternRecognizer):
         r"|consulted|checked|agreed|reviewed)[ ](?:with|w/|to)|(?:w/|with)[ ](?:dr\.?[ ])?(?=\p{Lu})"
         r"|called|paged|notified|updated|informed|contacted|texted|messaged|emailed|reached|told|asked|aware:?"
         r"|per|accompanied[ ]by|visited[ ]by|brought[ ]in[ ]by|picked[ ]up[ ]by|relieved[ ]by|covered[ ]by"
-        r"|covering[ ]for|handed[ ]off[ ]to|report[ ]to|endorsed[ ]to|care[ ]of|attn:?|cc:?)"
+        r"|covering[ ]for|handed[ ]off[ ]to|report[ ]to|endorsed[ ]to|care[ ]of|attn:?|cc:?|signed:?)"
     )
     PATTERNS = [
         Pattern("name after an action cue", rf"(?<=\b{_CUE}[ ](?:(?i:dr|mr|mrs|ms)\.?[ ])?){_NAME}", 0.5),
@@ -1095,7 +1199,8 @@ def is_unknown_proper_word(word: str) -> bool:
 
 
 _FACILITY_WORD = re.compile(
-    r"(?:Hospital|Cent(?:er|re)|Clinic|Infirmary|Hospice|Home|Facility|Rehab|House|Manor|Lodge)"
+    r"(?:Hospital|Cent(?:er|re)|Clinic|Infirmary|Hospice|Home|Facility|Rehab|House|Manor|Lodge|Senior[ ]Life"
+    r"|VNA|NH)"
 )
 
 
@@ -1114,7 +1219,7 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
             r"[ ](?:Hospital|Medical[ ]Cent(?:er|re)|Health[ ]Cent(?:er|re)"
             r"|Clinic|Infirmary|Hospice|Nursing[ ](?:Home|Facility)|Rehab(?:ilitation)?[ ](?:Center|Hospital|Facility)"
             r"|Care[ ]Cent(?:er|re)|Health[ ]System|Healthcare|Skilled[ ]Nursing[ ]Facility|Assisted[ ]Living"
-            r"|Rehab|House|Manor|Lodge)\b",
+            r"|Rehab|House|Manor|Lodge|Senior[ ]Life|VNA|NH)\b",
             0.6,
         ),
         # "likely to Adams-Marshfield", "from Newton-Wellesley": a hyphenated proper name after a place cue.
@@ -1162,6 +1267,8 @@ class FacilityLocationRecognizer(ClinicalPatternRecognizer):
         words = {w.lower() for w in re.findall(r"\p{L}+", pattern_text)}
         suffix = _FACILITY_WORD.search(pattern_text)
         head_text = pattern_text[: suffix.start()] if suffix and suffix.start() > 0 else pattern_text
+        if suffix and suffix.group(0).isupper() and not re.search(r"\p{Ll}", head_text):
+            return True  # "PT OT ED", "MICU ER": abbreviations, not "Cambridge VNA"
         if words & self._PROPER or not is_clinical_phrase(head_text):
             return False
         # "Cross Nursing Home", "Little House": a surname before the facility word ("Heart Failure Clinic" is none).
@@ -1734,6 +1841,9 @@ def build_recognizers(language: str = "en") -> list[EntityRecognizer]:
     recognizers.append(PlacePostcodeRecognizer(supported_language=language))
     recognizers.append(StreetNameNumberRecognizer(supported_language=language))
     recognizers.append(AnyCaseIbanRecognizer(supported_language=language))
+    from clinical.deid.places import PLACE_RECOGNIZERS
+
+    recognizers += [cls(supported_language=language) for cls in PLACE_RECOGNIZERS]
     return recognizers
 
 
