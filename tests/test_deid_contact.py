@@ -30,6 +30,8 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("call ext 4-1234 or x51234", ["4-1234", "51234"]),
         ("Pager #4-5321 for Dr. Lake; call the resident at x2345", ["4-5321", "2345"]),
         ("SW James following, x9309.", ["9309"]),
+        ("signed lauren p# 78327; (p78342); pagr 72554; page at #75579", ["78327", "78342", "72554", "75579"]),
+        ("Blood bank x9-6102 called; Blood bank x2461 notified", ["9-6102", "2461"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):
