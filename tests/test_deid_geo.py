@@ -67,6 +67,10 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "lives on Linden Strasse 9", ["Linden Strasse 9"]),
         (StreetAddressRecognizer, "enter on vörösmarty út 41. after", ["vörösmarty út 41."]),
         (StreetAddressRecognizer, "at 5120 Jana z Lipska 88", ["5120 Jana z Lipska 88"]),
+        # lower-case streets, read through the capitalised view (they end a line or clause, or a unit follows)
+        (StreetAddressRecognizer, "ship it to 9791 regina mountains\nandreaborough", ["9791 regina mountains"]),
+        (StreetAddressRecognizer, "user: 0605 πεντέλης 210 apt. 999\ndelmas", ["0605 πεντέλης 210 apt. 999"]),
+        (StreetNameNumberRecognizer, "lives at brixiho 5\n525 89", ["brixiho 5"]),
         (
             StreetAddressRecognizer,
             "the corner of Via del Monte Nuovo 3 and Elm",
@@ -97,6 +101,9 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (ContextPlaceRecognizer, "transferred to MICU, then to Floor; admitted to Medicine; came from Ohio"),
         (StreetAddressRecognizer, "gave 2 units of prbc this am"),
         (StreetNameNumberRecognizer, "Vanco 1000 q12h; Room 12; Levophed 0.05; Kowalski 78 yo; Ativan 2 mg"),
+        (StreetAddressRecognizer, "walked 2 laps in the hall; gave 2 units of prbc. lasix 40 iv 2 doses 1\n"),
+        (StreetAddressRecognizer, "bp 120 systolic 90, hr 88 sinus 2 rhythm strips.\n"),
+        (StreetNameNumberRecognizer, "vanco 1000\nheparin 5000\nlevophed 0.05\n"),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):

@@ -484,12 +484,77 @@ class StreetNameNumberRecognizer(CodeRecognizer):
     )
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        """STREET_ADDRESS results for "Street-name 12" (offsets only)."""
-        return [
+        """STREET_ADDRESS results for "Street-name 12" (offsets only), in lower-case text too ("brixiho 5\n")."""
+        results = [
             RecognizerResult("STREET_ADDRESS", m.start(), m.end(), 0.5)
             for m in self._PATTERN.finditer(text)
             if is_unknown_proper_word(m.group("street"))
         ]
+        for start, end in lower_case_streets(text, [self._PATTERN]):
+            m = self._PATTERN.match(capitalised_view(text[start:end]))
+            if m and is_unknown_proper_word(m.group("street")):
+                results.append(RecognizerResult("STREET_ADDRESS", start, end, 0.5))
+        return results
+
+
+# Address helpers for lower-case text ("9791 regina mountains\nandreaborough, vt 62139"): the street
+# patterns that need capitals run on a capitalised view of the text (same offsets).
+_VIEW_WORD_START = re.compile(r"(?<![\p{L}'’])\p{Ll}(\p{Ll}(?![\p{L}'’]))?")
+_LOWER_STREET_HINT = re.compile(r"\p{Ll}[ ]+\d|\d[ ]+\p{Ll}")
+# A lower-case address ends a clause or a line, or a unit follows it.
+_LOWER_STREET_END = re.compile(r"[ \t]*(?:,|\n|$|[.;!?](?:\s|$)|(?i:apt|apartment|suite|unit|#))")
+# Street and unit words that are no place name (skipped when checking the words of a lower-case street).
+_LOWER_STREET_WORDS = frozenset(
+    "street st avenue ave road rd drive dr lane ln boulevard blvd court ct place pl terrace way apt apartment"
+    " suite unit".split()
+)
+_LEADING_WORD = re.compile(r"(\p{L}+)[ ]+")
+# Words of FUNCTION_WORDS that street names hold ("rúa de la paz", "9 north elm st", "via roma 5").
+_STREET_PARTICLES = frozenset(
+    "de la le el del da do das dos van von der den di du des al via north south east west street road avenue".split()
+)
+
+
+def capitalised_view(text: str) -> str:
+    """`text` with each word's first letter upper-cased and two-letter words in capitals ("ec" -> "EC"),
+    character for character (a letter whose upper case is longer stays as it is)."""
+
+    def upper(match) -> str:
+        out = match.group(0).upper()
+        return out if len(out) == len(match.group(0)) else match.group(0)
+
+    return _VIEW_WORD_START.sub(upper, text)
+
+
+def lower_case_streets(text: str, patterns) -> list[tuple[int, int]]:
+    """(start, end) of the matches of capitalised street `patterns` on the capitalised view of `text` that
+    lie in lower-case text, end a clause or line (or a unit follows), and hold no function or clinical
+    word ("walked 2 laps in the hall" stays).
+
+    :param text: the note.
+    :param patterns: compiled patterns written for capitalised streets.
+    """
+    if not _LOWER_STREET_HINT.search(text):
+        return []
+    from clinical.deid.lexicons import FUNCTION_WORDS
+
+    view = capitalised_view(text)
+    stop = FUNCTION_WORDS - _STREET_PARTICLES
+    out = []
+    for pattern in patterns:
+        for m in pattern.finditer(view):
+            start, end = m.span()
+            # a leading function word the capitalised view let in ("at brixiho 5") is no part of the street
+            while (lead := _LEADING_WORD.match(text, start, end)) and lead.group(1) in stop:
+                start = lead.end()
+            chunk = text[start:end]
+            if any(c.isupper() for c in chunk) or not _LOWER_STREET_END.match(text, end):
+                continue
+            words = [w for w in re.findall(r"\p{L}+", chunk) if w not in _LOWER_STREET_WORDS]
+            if not words or any(w in stop or is_clinical_term(w) for w in words):
+                continue
+            out.append((start, end))
+    return out
 
 
 class AnyCaseIbanRecognizer(CodeRecognizer):
@@ -611,6 +676,34 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         Pattern("address (PO box)", r"\b(?:P\.?\s?O\.?\s*Box|(?:PSC|CMR|Unit)\s+\d+,?\s+Box)\s+\d+\b", 0.8),
     ]
     CONTEXT = ["address", "lives", "resides", "street", "home"]
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
+        """The patterns on the text, then the capitalised patterns on lower-case stretches (`lower_case_streets`)."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        if self.supported_entities[0] in entities:
+            for start, end in lower_case_streets(text, self._lower_case_patterns()):
+                if self.invalidate_result(text[start:end]):
+                    continue
+                explanation = self.build_regex_explanation(
+                    self.name, "address (lower case)", "capitalised view", 0.6, None, CASE_SENSITIVE
+                )
+                metadata = {
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                }
+                results.append(RecognizerResult("STREET_ADDRESS", start, end, 0.6, explanation, metadata))
+        return results
+
+    @classmethod
+    def _lower_case_patterns(cls) -> list:
+        if "_LOWER" not in cls.__dict__:
+            names = {
+                "address (number street suffix)",
+                "address (European: street word + number)",
+                "address (number, words, number)",
+            }
+            cls._LOWER = [re.compile(p.regex, CASE_SENSITIVE) for p in cls.PATTERNS if p.name in names]
+        return cls._LOWER
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address, unless
