@@ -88,14 +88,16 @@ def build(per_locale: int = 4, seed: int = 3) -> list[dict]:
 def measure(records: list[dict], found: list[list]) -> dict:
     """Recall of gold tokens and false-positive tokens, by case and by locale."""
     hit, gold, fp, other = Counter(), Counter(), Counter(), Counter()
-    misses = []
+    misses, extra = [], []
     for r, spans in zip(records, found, strict=True):
         tokens = [m.span() for m in TOKEN.finditer(r["text"])]
         pred = _covered(tokens, [(s.start, s.end) for s in spans])
         g = r["spans"][0]
         in_gold = [s < g["end"] and g["start"] < e for s, e in tokens]
-        missed = []
+        missed, over = [], []
         for (s, e), p, ig in zip(tokens, pred, in_gold, strict=True):
+            if p and not ig:
+                over.append(r["text"][s:e])
             for key in (r["case"], r["locale"], "all"):
                 if ig:
                     gold[key] += 1
@@ -107,7 +109,9 @@ def measure(records: list[dict], found: list[list]) -> dict:
                 missed.append(r["text"][s:e])
         if missed:
             misses.append((r["id"], r["text"], missed))
-    return {"hit": hit, "gold": gold, "fp": fp, "other": other, "misses": misses}
+        if over:
+            extra.append((r["id"], r["text"], over))
+    return {"hit": hit, "gold": gold, "fp": fp, "other": other, "misses": misses, "extra": extra}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-locale", type=int, default=4)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--misses", type=int, default=0, help="print this many records with a missed token")
+    parser.add_argument("--extra", type=int, default=0, help="print this many records with a token redacted outside")
     parser.add_argument("--locales", type=int, default=0, help="print the weakest N locales")
     args = parser.parse_args(argv)
 
@@ -142,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     print("records with a miss by case:", dict(by_kind))
     for rid, text, missed in m["misses"][: args.misses]:
         print(rid, repr(text), missed)
+    shown = [x for x in m["extra"] if not x[0].endswith("-upper")][: args.extra]
+    for rid, text, over in shown:
+        print("outside:", rid, repr(text), over)
     return 0
 
 

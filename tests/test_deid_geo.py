@@ -150,10 +150,48 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         ("address: 106 rúa olmos 44, belfast, south africa", ["106 rúa olmos 44, belfast"]),
         # a street intersection written "X and <street>"
         ("It is at Maple and Ostrowskiego 12 now", ["Maple and Ostrowskiego 12"]),
+        # lower-case blocks: a state code that is a function word, a direction in a town, letter-digit postcodes
+        (
+            "please ship it to 9791 regina mountains\nandreaborough, vt 62139. thanks",
+            ["9791 regina mountains\nandreaborough, vt 62139"],
+        ),
+        ("3464 konrad lights\njaneshire, in 44641 is where we met", ["3464 konrad lights\njaneshire, in 44641"]),
+        ("9791 jane green\neast jane, nd 72542.", ["9791 jane green\neast jane, nd 72542"]),
+        (
+            "666 maynard dale suite 102\nrobinsonchester, yt s6x9r7\nphone",
+            ["666 maynard dale suite 102\nrobinsonchester, yt s6x9r7"],
+        ),
+        # a postcode and its town before prose or the end of a sentence; Czech "290 40"; a province and "Y7Y3V4"
+        ("The patient lives at Paťanka 20\n290 40 Mohelnice with her son", ["Paťanka 20\n290 40 Mohelnice"]),
+        ("lives at sara-kallert-allee 4\n58991 siegen with her son", ["sara-kallert-allee 4\n58991 siegen"]),
+        (
+            "Ship to 2137 Topaz Road, Jacobs Village, Ilog, 4106 Ifugao. Thanks",
+            ["2137 Topaz Road, Jacobs Village, Ilog, 4106 Ifugao"],
+        ),
+        ("Ship to Sigurdsvej 2\n4748 Tørring. Thanks", ["Sigurdsvej 2\n4748 Tørring"]),
+        (
+            "9791 Regina Mountains\nAndreaborough, SK Y7Y3V4. Thanks",
+            ["9791 Regina Mountains\nAndreaborough, SK Y7Y3V4"],
+        ),
     ],
 )
 def test_engine_redacts_address_blocks(deid, text, phi):
     assert leaked(text, deid.detect(text), phi) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("12 main st\nfollow up in 2 weeks", "follow up in 2 weeks"),
+        ("lives at 12 main st with wife, in 2 weeks", "with wife, in 2 weeks"),
+        ("Ship to Sigurdsvej 2\n4748 Tørring. Thanks, the team", "Thanks, the team"),
+        ("3464 konrad lights\njaneshire, in 44641 is where we met", "is where we met"),
+        ("walked 2 laps in the hall; gave 2 units of prbc. lasix 40 iv 2 doses 1\n", "walked 2 laps in the hall"),
+    ],
+)
+def test_engine_keeps_prose_around_address_blocks(deid, text, kept):
+    start = text.index(kept)
+    assert not [s for s in deid.detect(text) if s.start < start + len(kept) and start < s.end]
 
 
 def test_address_block_growth_stops_at_another_identifier():

@@ -500,6 +500,7 @@ class StreetNameNumberRecognizer(CodeRecognizer):
 # Address helpers for lower-case text ("9791 regina mountains\nandreaborough, vt 62139"): the street
 # patterns that need capitals run on a capitalised view of the text (same offsets).
 _VIEW_WORD_START = re.compile(r"(?<![\p{L}'’])\p{Ll}(\p{Ll}(?![\p{L}'’]))?")
+_VIEW_CODE = re.compile(r"(?<![\p{L}\d])(?=[a-zA-Z]*\d)(?=\d*[a-zA-Z])[a-zA-Z\d]{2,7}(?![\p{L}\d])")
 _LOWER_STREET_HINT = re.compile(r"\p{Ll}[ ]+\d|\d[ ]+\p{Ll}")
 # A lower-case address ends a clause or a line, or a unit follows it.
 _LOWER_STREET_END = re.compile(r"[ \t]*(?:,|\n|$|[.;!?](?:\s|$)|(?i:apt|apartment|suite|unit|#))")
@@ -516,14 +517,15 @@ _STREET_PARTICLES = frozenset(
 
 
 def capitalised_view(text: str) -> str:
-    """`text` with each word's first letter upper-cased and two-letter words in capitals ("ec" -> "EC"),
-    character for character (a letter whose upper case is longer stays as it is)."""
+    """`text` with each word's first letter upper-cased, two-letter words and postcode-shaped words (letters
+    and digits: "y7y3v4", "cr51") in capitals ("ec" -> "EC"), character for character (a letter whose upper
+    case is longer stays as it is)."""
 
     def upper(match) -> str:
         out = match.group(0).upper()
         return out if len(out) == len(match.group(0)) else match.group(0)
 
-    return _VIEW_WORD_START.sub(upper, text)
+    return _VIEW_CODE.sub(upper, _VIEW_WORD_START.sub(upper, text))
 
 
 def lower_case_streets(text: str, patterns) -> list[tuple[int, int]]:
