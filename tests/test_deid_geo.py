@@ -71,6 +71,15 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "ship it to 9791 regina mountains\nandreaborough", ["9791 regina mountains"]),
         (StreetAddressRecognizer, "user: 0605 πεντέλης 210 apt. 999\ndelmas", ["0605 πεντέλης 210 apt. 999"]),
         (StreetNameNumberRecognizer, "lives at brixiho 5\n525 89", ["brixiho 5"]),
+        # two numbers then a street name; a lower-case town and postcode after "in"; more suffixes; "7-7"
+        (StreetNameNumberRecognizer, "The restaurant is at 9816 214 Pavlou Drandaki", ["9816 214 Pavlou Drandaki"]),
+        (
+            PlacePostcodeRecognizer,
+            "support foursquare in barra de carrasco 15000 in its",
+            ["barra de carrasco", "15000"],
+        ),
+        (StreetAddressRecognizer, "ship to 97 Catherine Pathway\nAndreaborough", ["97 Catherine Pathway"]),
+        (StreetAddressRecognizer, "at Marie-Theres-Heuser-Straße 7-7\n25102", ["Marie-Theres-Heuser-Straße 7-7"]),
         (
             StreetAddressRecognizer,
             "the corner of Via del Monte Nuovo 3 and Elm",
@@ -104,6 +113,11 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (StreetAddressRecognizer, "walked 2 laps in the hall; gave 2 units of prbc. lasix 40 iv 2 doses 1\n"),
         (StreetAddressRecognizer, "bp 120 systolic 90, hr 88 sinus 2 rhythm strips.\n"),
         (StreetNameNumberRecognizer, "vanco 1000\nheparin 5000\nlevophed 0.05\n"),
+        (StreetNameNumberRecognizer, "BP 120 80 Sitting. HR 88 92 Afib. Weight 80 2 Kg."),
+        (
+            PlacePostcodeRecognizer,
+            "pt in pacu 1430 then to floor. gave 2 units in micu 2300. in room 4844. from home 1200",
+        ),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):
@@ -173,6 +187,17 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
             "9791 Regina Mountains\nAndreaborough, SK Y7Y3V4. Thanks",
             ["9791 Regina Mountains\nAndreaborough, SK Y7Y3V4"],
         ),
+        # words or a unit before the house number
+        (
+            "Please update the billing address with Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele\n"
+            " Belgium 92060 for this card",
+            ["Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele"],
+        ),
+        ("Flat 15\n39 Wekaiti Anchorage\nKawatoa 5294 is where", ["Flat 15\n39 Wekaiti Anchorage\nKawatoa 5294"]),
+        (
+            "Ship to Block 18 Lot 75 Palanan Drive, Pluto Cove, Jose Panganiban, 4331 Camarines Norte. Thanks",
+            ["Block 18 Lot 75 Palanan Drive, Pluto Cove, Jose Panganiban, 4331 Camarines Norte"],
+        ),
     ],
 )
 def test_engine_redacts_address_blocks(deid, text, phi):
@@ -185,6 +210,8 @@ def test_engine_redacts_address_blocks(deid, text, phi):
         ("12 main st\nfollow up in 2 weeks", "follow up in 2 weeks"),
         ("lives at 12 main st with wife, in 2 weeks", "with wife, in 2 weeks"),
         ("Ship to Sigurdsvej 2\n4748 Tørring. Thanks, the team", "Thanks, the team"),
+        ("Ship to Patriciaring 919\n4748\nGijzenzele. Thanks, the team", "Thanks, the team"),
+        ("Pt walked with Nursing 2 laps. Seen by Dr Lee at 12 Main St", "Pt walked with Nursing 2 laps"),
         ("3464 konrad lights\njaneshire, in 44641 is where we met", "is where we met"),
         ("walked 2 laps in the hall; gave 2 units of prbc. lasix 40 iv 2 doses 1\n", "walked 2 laps in the hall"),
     ],

@@ -428,8 +428,11 @@ _ADDRESS_CODE = rf"(?:\p{{Lu}}{{2}}(?![\p{{L}}\d])|{_POSTCODE}|nan)"
 # Letters of place names, and "∆" (U+2206), which Greek place names carry in place of "Δ" in some sources.
 _PLACE_LETTER = r"[\p{L}\u2206]"
 _PLACE_CAPITAL = r"[\p{Lu}\u2206]"
+# A full stop inside a place word only before a letter ("St.Gallen") or after an abbreviation of one to three
+# letters ("St. Louis", "G. Brown"): "Gijzenzele. Thanks" ends the sentence.
+_PLACE_WORD = rf"{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’\-]|\.(?=\p{{L}}))*(?:(?<=(?<!\p{{L}})\p{{L}}{{1,3}})\.)?"
 _ADDRESS_PLACE = (
-    rf"{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’.\-])*(?:[ ](?:{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’.\-])*|\(\p{{L}}+\)"
+    rf"{_PLACE_WORD}(?:[ ](?:{_PLACE_WORD}|\(\p{{L}}+\)"
     # particles inside town names of many languages ("Chomutice u Horic", "Ostrov nad Ohří", "Ústí nad Labem")
     r"|de|da|do|la|le|na|el|en|im|am|an|e|y|of|u|v|ve|z|ze|nad|pod|bei|sur|sous|lès|les|del|della|di|der|den|dos"
     r"|das|du|upon))*"
@@ -449,11 +452,10 @@ _ADDRESS_TAIL_BREAK = re.compile(
     r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])|[A-Z]\d[A-Z]|nan\b))|[.;)]?[ \t]*$)",
     flags=re.MULTILINE,
 )
-_TOWN = _ADDRESS_PLACE.replace(".", "")  # a place whose words hold no full stop ("Tørring. Thanks")
 # A postcode and its town after a comma or at the start of a line, before the end of the line or sentence
 # or lower-case prose ("Ilog, 4106 Ifugao. Thanks", "\n290 40 Mohelnice with her son", "\n4748 Tørring.").
 _ADDRESS_TAIL_CODE_TOWN = re.compile(
-    rf"[ \t]*(?:,|\n[ \t>?]*,?)[ \t]*{_POSTCODE}[ \t]+{_TOWN}"
+    rf"[ \t]*(?:,|\n[ \t>?]*,?)[ \t]*{_POSTCODE}[ \t]+{_ADDRESS_PLACE}"
     r"(?=[.;!?](?:\s|$)|[ \t]*(?:,|\n|$)|[ ]+\p{Ll})",
     flags=re.MULTILINE,
 )
@@ -482,6 +484,16 @@ _PLACE_PARTICLES = frozenset("north south east west de la le el del da do das do
 _STATE_CODE_BEFORE_POSTCODE = re.compile(rf"[ \t]*,?[ \t]*\p{{Lu}}{{2}}(?=[ \t]+{_POSTCODE}(?![\p{{L}}\d]))")
 # A house number written before the street's own number ("9554 62 Rue Gafsa"), "the corner of".
 _ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6}[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
+# A unit or lot written before the street ("Flat 15\n39 Wekaiti Anchorage", "Block 18 Lot 75 Palanan Drive",
+# "House No. 79, Old Road", "Level 3\n89 Rodgers Ridge").
+_UNIT_WORD = r"(?i:flat|level|studio|unit|apt|apartment|suite|block|blk|lot|floor|house[ ]no|h\.no|no)\.?"
+_ADDRESS_HEAD_UNIT = re.compile(
+    rf"(?<![\p{{L}}\d])(?:{_UNIT_WORD}[ ]*\d{{1,5}}[a-zA-Z]?(?:[ ]*,[ ]*|[ ]*\n[ \t]*|[ ]+))*"
+    rf"(?:{_UNIT_WORD}[ ]*\d{{1,5}}[a-zA-Z]?(?:[ ]*,[ ]*|[ ]*\n[ \t]*|[ ]+)|{_UNIT_WORD}[ ]+)$"
+)
+# Capitalised words between prose and the house number ("... address with Serenade Opus 420 Gairbekov
+# Rapids"): taken unless a function, clinical or state word is among them.
+_ADDRESS_HEAD_WORDS = re.compile(r"(?<=\p{Ll}[ ]+)(?:\p{Lu}[\p{L}'’\-]*[ ]+){1,2}$")
 # A street intersection written "X and <street>" ("Elm and Király u. 15", "Maarit and Hersnapvej 75"):
 # the "and" after a capitalised word joins the address (the word itself is a street or a name).
 _INTERSECTION_HEAD = re.compile(r"(?<![\p{L}'’\-])(\p{Lu}[\p{L}'’\-]*)[ ]+(?:and|&)[ ]+$")
@@ -490,6 +502,7 @@ _INTERSECTION_AND = re.compile(r"(?<=(?<![\p{L}'’\-])\p{Lu}[\p{L}'’\-]*[ ]+)
 
 _WORDS = re.compile(r"\p{L}+")
 # Lower-case blocks are read through the capitalised view the street recognizers use (same offsets).
+from clinical.deid.recognizers import US_STATES  # noqa: E402
 from clinical.deid.recognizers import capitalised_view as _capitalised_view  # noqa: E402
 
 
@@ -578,6 +591,15 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                 head = None
             head = head or _INTERSECTION_AND.search(text, max(floor, span.start - 8), span.start)
         start = head.start() if head else span.start
+        if text[start : start + 1].isdigit():
+            unit = _ADDRESS_HEAD_UNIT.search(text, max(floor, start - 40), start)
+            if unit is not None and unit.start() < start:
+                start = unit.start()
+            elif (words := _ADDRESS_HEAD_WORDS.search(text, max(floor, start - 40), start)) is not None and not any(
+                w.lower() in FUNCTION_WORDS or is_clinical_term(w) or w in US_STATES or w in FAKER_COUNTRIES
+                for w in _WORDS.findall(words.group(0))
+            ):
+                start = words.start()
         out.append(PhiSpan(start, end, span.type, span.score))
     return merge_spans(out)
 

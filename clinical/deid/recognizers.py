@@ -456,14 +456,23 @@ class PlacePostcodeRecognizer(CodeRecognizer):
         from clinical.deid.lexicons import is_english_word
 
         results = []
-        for m in self._PATTERN.finditer(text):
-            words = re.findall(r"\p{L}[\p{L}'’\-]*", m.group("place"))
+        found = [(m, m.start("place")) for m in self._PATTERN.finditer(text)]
+        if _LOWER_STREET_HINT.search(text):
+            # a lower-case town after "in", "from", "to", "near" ("in barra de carrasco 15000"), read capitalised
+            for m in self._PATTERN.finditer(capitalised_view(text)):
+                if any(c.isupper() for c in text[m.start() : m.end()]):
+                    continue
+                cues = list(_LOWER_TOWN_CUE.finditer(text, max(0, m.start() - 6), m.start("code")))
+                if cues and cues[-1].end() < m.start("code"):
+                    found.append((m, cues[-1].end()))
+        for m, place_start in found:
+            words = re.findall(r"\p{L}[\p{L}'’\-]*", text[place_start : m.end("place")].title())
             if not any(self._town_word(w, is_english_word) for w in words):
                 continue
             if "ZIP_CODE" in entities:
                 results.append(RecognizerResult("ZIP_CODE", m.start("code"), m.end("code"), 0.6))
             if "LOCATION" in entities:
-                results.append(RecognizerResult("LOCATION", m.start("place"), m.end("place"), 0.5))
+                results.append(RecognizerResult("LOCATION", place_start, m.end("place"), 0.5))
         return results
 
 
@@ -483,6 +492,13 @@ class StreetNameNumberRecognizer(CodeRecognizer):
         r"|years?|yrs?|days?|weeks?|months?|times)\b)"
     )
 
+    # A house number, the street's own number and its name ("9816 214 Pavlou Drandaki"), before a line end,
+    # a comma or a sentence end; one of the words no English or clinical word, none clinical.
+    _NUMBERS_NAME = re.compile(
+        r"(?<![\p{L}\d.,/:'’\-])\d{1,6}[ ]\d{1,4}[ ](?P<name>\p{Lu}[\p{L}'’\-]+(?:[ ]\p{Lu}[\p{L}'’\-]+){0,2})"
+        r"(?=[ \t]*(?:,|\n|$|[.;!?](?:\s|$)))"
+    )
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """STREET_ADDRESS results for "Street-name 12" (offsets only), in lower-case text too ("brixiho 5\n")."""
         results = [
@@ -490,6 +506,10 @@ class StreetNameNumberRecognizer(CodeRecognizer):
             for m in self._PATTERN.finditer(text)
             if is_unknown_proper_word(m.group("street"))
         ]
+        for m in self._NUMBERS_NAME.finditer(text):
+            words = m.group("name").split()
+            if any(is_unknown_proper_word(w) for w in words) and not any(is_clinical_term(w) for w in words):
+                results.append(RecognizerResult("STREET_ADDRESS", m.start(), m.end(), 0.5))
         for start, end in lower_case_streets(text, [self._PATTERN]):
             m = self._PATTERN.match(capitalised_view(text[start:end]))
             if m and is_unknown_proper_word(m.group("street")):
@@ -509,6 +529,7 @@ _LOWER_STREET_WORDS = frozenset(
     "street st avenue ave road rd drive dr lane ln boulevard blvd court ct place pl terrace way apt apartment"
     " suite unit".split()
 )
+_LOWER_TOWN_CUE = re.compile(r"(?<![\p{L}])(?:in|from|to|near|at)[ ]+")
 _LEADING_WORD = re.compile(r"(\p{L}+)[ ]+")
 # Words of FUNCTION_WORDS that street names hold ("rúa de la paz", "9 north elm st", "via roma 5").
 _STREET_PARTICLES = frozenset(
@@ -586,6 +607,18 @@ def _iban_ok(value: str) -> bool:
     return int(digits) % 97 == 1
 
 
+# Street suffixes of Faker's en_AU, en_NZ, en_BD and en_PH providers that name nothing clinical and are
+# rare in prose (not "Artery", "Access", "Line", "End", "Approach").
+_MORE_STREET_SUFFIXES = frozenset(
+    """alleyway amble anchorage arcade boulevard brae broadway byway centre centreway circlet circus colonnade
+    concourse copse corso courtyard crossway cruiseway dell driveway esplanade fairway firetrail footway
+    foreshore frontage glade grange gully highroad interchange laneway lookout meander mohalla moor nook parade
+    parklands pathway piazza promenade quadrangle quadrant quay quays ramble ridgeway riverway riviera
+    roadside roadway ronde rosebowl siding sorok thoroughfare tollway towers trunkway vale villas walkway
+    wynd ghat""".split()
+)
+
+
 class StreetAddressRecognizer(ClinicalPatternRecognizer):
     """Street addresses: house number + capitalised street name + suffix (St, Ave, Road, Blvd ...),
     optionally with an apartment or suite; units and post-office boxes on their own."""
@@ -595,7 +628,9 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     # USPS street suffixes (the list Faker's en_US provider ships) and their common abbreviations.
     _SUFFIX = (
         r"(?i:st|ave|rd|blvd|ln|dr|ct|pl|ter|cir|hwy|pkwy|sq|trl|rte|close|str|"
-        + "|".join(sorted({s.lower() for s in _FakerUsAddress.street_suffixes}, key=len, reverse=True))
+        + "|".join(
+            sorted({s.lower() for s in _FakerUsAddress.street_suffixes} | _MORE_STREET_SUFFIXES, key=len, reverse=True)
+        )
         + ")"
     )
     _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|apt|suite|unit|#)\.?\s*#?[A-Za-z0-9-]{1,6}"
@@ -622,7 +657,7 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|(?:(?!(?:on|at|in|to|the|of|and|or|for|from|by|near|enter|is|are|was|lives)[ ])\p{Ll}[\p{L}'’-]*[ ])?"
             r"\p{Ll}[\p{L}'’-]*[ ](?:út|utca|körút|tér|sétány|náměstí|ulice|iela|gatve"
             r"|põik|straße|strasse|gasse|gatan|vägen|gade))"
-            r"\s*,?\s*\d{1,5}[a-zA-Z]?\b\.?",
+            r"\s*,?\s*\d{1,5}(?:[-/]\d{1,4}(?![\d.,/-]))?[a-zA-Z]?\b\.?",
             0.7,
         ),
         Pattern(
