@@ -80,6 +80,16 @@ from clinical.deid.recognizers import (
         ),
         (StreetAddressRecognizer, "ship to 97 Catherine Pathway\nAndreaborough", ["97 Catherine Pathway"]),
         (StreetAddressRecognizer, "at Marie-Theres-Heuser-Straße 7-7\n25102", ["Marie-Theres-Heuser-Straße 7-7"]),
+        # street words of more languages and abbreviations ("C/", Portuguese "r"), an accented first letter
+        (StreetAddressRecognizer, "vive en C/ Mayor 5, Madrid", ["C/ Mayor 5"]),
+        (
+            StreetAddressRecognizer,
+            "ship to Cuesta de Eufemia Bastida 507\nCantabria",
+            ["Cuesta de Eufemia Bastida 507"],
+        ),
+        (StreetAddressRecognizer, "user 5670 r josé a madeira 1 suite 696\n", ["5670 r josé a madeira 1"]),
+        (StreetAddressRecognizer, "at 9791 élise green\neast", ["9791 élise green"]),
+        (StreetAddressRecognizer, "oliemølle allé 69\n1935 haslev", ["oliemølle allé 69"]),
         (
             StreetAddressRecognizer,
             "the corner of Via del Monte Nuovo 3 and Elm",
@@ -114,6 +124,7 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (StreetAddressRecognizer, "bp 120 systolic 90, hr 88 sinus 2 rhythm strips.\n"),
         (StreetNameNumberRecognizer, "vanco 1000\nheparin 5000\nlevophed 0.05\n"),
         (StreetNameNumberRecognizer, "BP 120 80 Sitting. HR 88 92 Afib. Weight 80 2 Kg."),
+        (StreetAddressRecognizer, "strength 5 r arm 4/5, 4 r leg 3 of 5; viagra 50 mg; viable 5 cells"),
         (
             PlacePostcodeRecognizer,
             "pt in pacu 1430 then to floor. gave 2 units in micu 2300. in room 4844. from home 1200",
@@ -186,6 +197,18 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         (
             "9791 Regina Mountains\nAndreaborough, SK Y7Y3V4. Thanks",
             ["9791 Regina Mountains\nAndreaborough, SK Y7Y3V4"],
+        ),
+        # Dutch, Hungarian and Italian postcodes and their towns before a sentence end; a Portuguese "r" street
+        ("please ship it to sarastraat 9\n5907jo\nhasselt. thanks", ["sarastraat 9\n5907jo\nhasselt"]),
+        ("Ship to Városi utca 149.\nH-2907 Tamásifalva. Thanks", ["Városi utca 149.\nH-2907 Tamásifalva"]),
+        ("Ship to Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE). Thanks", ["59\n30010, Campagna Lupia (VE)"]),
+        (
+            "Ship to Cuesta de Eufemia Bastida 507\nCantabria, 47999. Thanks",
+            ["Cuesta de Eufemia Bastida 507\nCantabria, 47999"],
+        ),
+        (
+            "director\nrosales-mcguire\n5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933",
+            ["5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933"],
         ),
         # words or a unit before the house number
         (

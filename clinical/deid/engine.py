@@ -420,7 +420,8 @@ def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 _ADDRESS_UNIT = r"(?i:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|building|box)\.?[ ]*#?[\w-]{1,6}"
 # Postcodes: US and other digit forms, Polish 00-000, UK "SW1A 1AA", Canadian "B0J 2H0".
 _POSTCODE = (
-    r"(?:\d{3}[ ]\d{2}(?![\p{L}\d])|\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)|\d{2}-\d{3}(?![\d.,/-]\d)"
+    r"(?:\d{3}[ ]\d{2}(?![\p{L}\d])|\d{4}[ ]?[A-Z]{2}(?![\p{L}\d])|(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)"
+    r"|\d{2}-\d{3}(?![\d.,/-]\d)"
     r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}"
     r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
 )
@@ -449,13 +450,13 @@ _ADDRESS_TAIL_CODE_LINE = re.compile(
 )
 _ADDRESS_TAIL_BREAK = re.compile(
     rf"[ \t]*(?:,|\n[ \t>?]*(?:,)?)[ \t]*(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|{_ADDRESS_PLACE})"
-    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])|[A-Z]\d[A-Z]|nan\b))|[.;)]?[ \t]*$)",
+    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])|[A-Z]\d[A-Z]|nan\b))|[.;)]?[ \t]*$|[.;!?][ ])",
     flags=re.MULTILINE,
 )
 # A postcode and its town after a comma or at the start of a line, before the end of the line or sentence
 # or lower-case prose ("Ilog, 4106 Ifugao. Thanks", "\n290 40 Mohelnice with her son", "\n4748 Tørring.").
 _ADDRESS_TAIL_CODE_TOWN = re.compile(
-    rf"[ \t]*(?:,|\n[ \t>?]*,?)[ \t]*{_POSTCODE}[ \t]+{_ADDRESS_PLACE}"
+    rf"[ \t]*(?:,|\n[ \t>?]*,?)[ \t]*{_POSTCODE},?[ \t]+{_ADDRESS_PLACE}"
     r"(?=[.;!?](?:\s|$)|[ \t]*(?:,|\n|$)|[ ]+\p{Ll})",
     flags=re.MULTILINE,
 )

@@ -637,15 +637,19 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "address (number street suffix)",
-            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:(?:[NSEW]\.?|North|South|East|West)\s+)?(?:[A-Z0-9][\w'.-]*\s+){{0,3}}"
-            rf"[A-Z][\w'.-]*\s+{_SUFFIX}\b\.?(?:,?\s+{_UNIT}\b)?",
+            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:(?:[NSEW]\.?|North|South|East|West)\s+)?(?:[\p{{Lu}}0-9][\w'.-]*\s+){{0,3}}"
+            rf"\p{{Lu}}[\w'.-]*\s+{_SUFFIX}\b\.?(?:,?\s+{_UNIT}\b)?",
             0.85,
         ),
         Pattern(
             "address (European: street word + number)",
-            r"(?:\b\d{1,6}[ ]+)?\b(?:(?i:rue|rua|rúa|calle|via|viale|vicolo|avenida|avda\.|av\.|avenue|praça|piazza"
+            r"(?:\b\d{1,6}[ ]+)?\b(?:(?:(?i:rue|rua|rúa|calle|via|viale|vicolo|avenida|avda\.|av\.|avenue|praça|piazza"
             r"|largo|camino|carrer|ulica|ul\.|paseo|passeig|rambla|travessa|chemin|boulevard|bd\.|quai|allée|strada|trg"
-            r"|odos|οδός|λεωφόρος|λ\.)\s+"
+            # street words of Faker's es, pt_BR, ro, pl, id and es_MX providers ("Cuesta de ...", "Jalan ...")
+            r"|acceso|alameda|callejón|cañada|cuesta|glorieta|pasaje|ronda|urbanización|estrada|rodovia|ladeira"
+            r"|aleja|aleea|intrarea|bulevardul|drumul|soseaua|jalan|jl\.|jln\.?|gg\.|lorong|retorno|peatonal|viaducto"
+            r"|cerrada|privada|andador|calzada"
+            r"|odos|οδός|λεωφόρος|λ\.)\s+|(?i:c/)\s*)"
             r"(?:(?i:de|do|da|dos|das|del|della|delle|dei|degli|des|du|la|le|les|d'|l'|z|na|pod|nad)\s*)*"
             r"\p{L}[\p{L}'’.-]*(?:\s+(?:\p{L}[\p{L}'’.-]*)){0,3}?"
             r"|\p{L}[\p{L}-]*(?i:straße|strasse|weg|gasse|platz|allee|gatan|vägen|väg|gata|vej|gade|veien|vegen|vei"
@@ -656,9 +660,15 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             # Lower-case text: only street words that are no English word ("hegyalja út 98.").
             r"|(?:(?!(?:on|at|in|to|the|of|and|or|for|from|by|near|enter|is|are|was|lives)[ ])\p{Ll}[\p{L}'’-]*[ ])?"
             r"\p{Ll}[\p{L}'’-]*[ ](?:út|utca|körút|tér|sétány|náměstí|ulice|iela|gatve"
-            r"|põik|straße|strasse|gasse|gatan|vägen|gade))"
+            r"|põik|straße|strasse|gasse|gatan|vägen|gade|allé|vej|straat|laan|gata|katu|ulica|aleja))"
             r"\s*,?\s*\d{1,5}(?:[-/]\d{1,4}(?![\d.,/-]))?[a-zA-Z]?\b\.?",
             0.7,
+        ),
+        Pattern(
+            "address (number, abbreviated street word, words, number)",
+            r"\b\d{1,6}[ ]+(?i:r|av|c/|ul|str)\.?[ ]+(?:\p{L}[\p{L}'’.\-]*[ ]+){1,4}\d{1,5}[a-zA-Z]?"
+            r"(?![\p{L}\d/]|[.,/]\d)",
+            0.6,
         ),
         Pattern(
             "address (number, street word, words)",
@@ -745,6 +755,13 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address, unless
         a unit follows ("5100 Quadra 104\n Suite 845")."""
+        abbreviated = re.match(r"\d+[ ]+(?i:r|av|c/|ul|str)\.?[ ]+(.+?)[ ]+\d+[a-zA-Z]?$", pattern_text)
+        if abbreviated:
+            # "5670 r josé a madeira 1", not "4 r leg 3": a word that is no English and no clinical word
+            from clinical.deid.lexicons import is_english_word
+
+            words = re.findall(r"\p{L}+", abbreviated.group(1))
+            return not any(not is_english_word(w) and not is_clinical_term(w) for w in words)
         inner = re.fullmatch(r"\d+[A-Za-z]?[ ]+(.+?)[ ]+\d+[a-zA-Z]?(,?\s+.*)?", pattern_text, flags=re.DOTALL)
         if not inner or inner.group(2):
             return False
