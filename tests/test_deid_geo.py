@@ -90,6 +90,8 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "user 5670 r josé a madeira 1 suite 696\n", ["5670 r josé a madeira 1"]),
         (StreetAddressRecognizer, "at 9791 élise green\neast", ["9791 élise green"]),
         (StreetAddressRecognizer, "oliemølle allé 69\n1935 haslev", ["oliemølle allé 69"]),
+        (StreetAddressRecognizer, "ship to Gang Medokan Ayu No. 1\nParepare", ["Gang Medokan Ayu No. 1"]),
+        (StreetAddressRecognizer, "ship to 686, chemin de Derbal, Aïn El Hadjar", ["686, chemin de Derbal"]),
         (
             StreetAddressRecognizer,
             "the corner of Via del Monte Nuovo 3 and Elm",
@@ -210,6 +212,7 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
             "director\nrosales-mcguire\n5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933",
             ["5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933"],
         ),
+        ("Please ship it to 825, boulevard de François\n77113 Poirier", ["825, boulevard de François"]),
         # words or a unit before the house number
         (
             "Please update the billing address with Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele\n"

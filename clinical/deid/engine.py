@@ -420,7 +420,8 @@ def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 _ADDRESS_UNIT = r"(?i:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|building|box)\.?[ ]*#?[\w-]{1,6}"
 # Postcodes: US and other digit forms, Polish 00-000, UK "SW1A 1AA", Canadian "B0J 2H0".
 _POSTCODE = (
-    r"(?:\d{3}[ ]\d{2}(?![\p{L}\d])|\d{4}[ ]?[A-Z]{2}(?![\p{L}\d])|(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)"
+    r"(?:\d{3}[ ]\d{2}(?![\p{L}\d])|\d{4}[ ]?[A-Z]{2}(?![\p{L}\d])"
+    r"|(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)"
     r"|\d{2}-\d{3}(?![\d.,/-]\d)"
     r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}"
     r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
@@ -484,7 +485,7 @@ _STATE_CODE_TAIL = re.compile(r"[\s,]*\p{Lu}{2}")
 _PLACE_PARTICLES = frozenset("north south east west de la le el del da do das dos van von der den di du des".split())
 _STATE_CODE_BEFORE_POSTCODE = re.compile(rf"[ \t]*,?[ \t]*\p{{Lu}}{{2}}(?=[ \t]+{_POSTCODE}(?![\p{{L}}\d]))")
 # A house number written before the street's own number ("9554 62 Rue Gafsa"), "the corner of".
-_ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6}[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
+_ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6},?[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
 # A unit or lot written before the street ("Flat 15\n39 Wekaiti Anchorage", "Block 18 Lot 75 Palanan Drive",
 # "House No. 79, Old Road", "Level 3\n89 Rodgers Ridge").
 _UNIT_WORD = r"(?i:flat|level|studio|unit|apt|apartment|suite|block|blk|lot|floor|house[ ]no|h\.no|no)\.?"

@@ -647,7 +647,7 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|largo|camino|carrer|ulica|ul\.|paseo|passeig|rambla|travessa|chemin|boulevard|bd\.|quai|allée|strada|trg"
             # street words of Faker's es, pt_BR, ro, pl, id and es_MX providers ("Cuesta de ...", "Jalan ...")
             r"|acceso|alameda|callejón|cañada|cuesta|glorieta|pasaje|ronda|urbanización|estrada|rodovia|ladeira"
-            r"|aleja|aleea|intrarea|bulevardul|drumul|soseaua|jalan|jl\.|jln\.?|gg\.|lorong|retorno|peatonal|viaducto"
+            r"|aleja|aleea|intrarea|bulevardul|drumul|soseaua|jalan|jl\.|jln\.?|gg\.|gang|lorong|retorno|peatonal|viaducto"
             r"|cerrada|privada|andador|calzada"
             r"|odos|οδός|λεωφόρος|λ\.)\s+|(?i:c/)\s*)"
             r"(?:(?i:de|do|da|dos|das|del|della|delle|dei|degli|des|du|la|le|les|d'|l'|z|na|pod|nad)\s*)*"
@@ -661,7 +661,7 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|(?:(?!(?:on|at|in|to|the|of|and|or|for|from|by|near|enter|is|are|was|lives)[ ])\p{Ll}[\p{L}'’-]*[ ])?"
             r"\p{Ll}[\p{L}'’-]*[ ](?:út|utca|körút|tér|sétány|náměstí|ulice|iela|gatve"
             r"|põik|straße|strasse|gasse|gatan|vägen|gade|allé|vej|straat|laan|gata|katu|ulica|aleja))"
-            r"\s*,?\s*\d{1,5}(?:[-/]\d{1,4}(?![\d.,/-]))?[a-zA-Z]?\b\.?",
+            r"\s*,?\s*(?:(?i:no\.?|n[°º])[ ]?)?\d{1,5}(?:[a-zA-Z]?[-/]\d{1,4}(?![\d.,/-]))?[a-zA-Z]?\b\.?",
             0.7,
         ),
         Pattern(
@@ -672,8 +672,9 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "address (number, street word, words)",
-            r"\b\d{1,6}(?:[ ]\d{1,6})?[ ]+(?i:rue|rua|rúa|calle|via|viale|avenida|avda\.|paseo|ul\.|ulica|strada"
-            r"|chemin|boulevard|odos)[ ]+[\p{L}'’.\-]+(?:[ ][\p{L}'’.\-]+){0,4}?(?=[ \t]*(?:,|\n|$|[.;](?:[ ]|$)))",
+            r"\b\d{1,6}(?:[ ]\d{1,6})?,?[ ]+(?i:rue|rua|rúa|calle|via|viale|avenida|avda\.|paseo|ul\.|ulica|strada"
+            r"|chemin|boulevard|avenue|allée|allé|impasse|odos)[ ]+[\p{L}'’.\-]+(?:[ ][\p{L}'’.\-]+){0,4}?"
+            r"(?=[ \t]*(?:,|\n|$|[.;](?:[ ]|$)))",
             0.6,
         ),
         Pattern(
