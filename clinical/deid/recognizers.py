@@ -511,7 +511,7 @@ class StreetNameNumberRecognizer(CodeRecognizer):
             if any(is_unknown_proper_word(w) for w in words) and not any(is_clinical_term(w) for w in words):
                 results.append(RecognizerResult("STREET_ADDRESS", m.start(), m.end(), 0.5))
         for start, end in lower_case_streets(text, [self._PATTERN]):
-            m = self._PATTERN.match(capitalised_view(text[start:end]))
+            m = self._PATTERN.match(capitalised_view(text), start, end)
             if m and is_unknown_proper_word(m.group("street")):
                 results.append(RecognizerResult("STREET_ADDRESS", start, end, 0.5))
         return results
@@ -537,6 +537,11 @@ _STREET_PARTICLES = frozenset(
 )
 
 
+# The last text and its view (three recognizers and the block growth ask for the same note's view); one
+# tuple, read and replaced whole, so threads never mix a text with another's view.
+_view_cache: tuple[str, str] = ("", "")
+
+
 def capitalised_view(text: str) -> str:
     """`text` with each word's first letter upper-cased, two-letter words and postcode-shaped words (letters
     and digits: "y7y3v4", "cr51") in capitals ("ec" -> "EC"), character for character (a letter whose upper
@@ -546,7 +551,13 @@ def capitalised_view(text: str) -> str:
         out = match.group(0).upper()
         return out if len(out) == len(match.group(0)) else match.group(0)
 
-    return _VIEW_CODE.sub(upper, _VIEW_WORD_START.sub(upper, text))
+    global _view_cache
+    cached = _view_cache
+    if cached[0] is text:
+        return cached[1]
+    view = _VIEW_CODE.sub(upper, _VIEW_WORD_START.sub(upper, text))
+    _view_cache = (text, view)
+    return view
 
 
 def lower_case_streets(text: str, patterns) -> list[tuple[int, int]]:
@@ -745,11 +756,8 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     @classmethod
     def _lower_case_patterns(cls) -> list:
         if "_LOWER" not in cls.__dict__:
-            names = {
-                "address (number street suffix)",
-                "address (European: street word + number)",
-                "address (number, words, number)",
-            }
+            # (the European pattern takes lower-case street words itself)
+            names = {"address (number street suffix)", "address (number, words, number)"}
             cls._LOWER = [re.compile(p.regex, CASE_SENSITIVE) for p in cls.PATTERNS if p.name in names]
         return cls._LOWER
 
