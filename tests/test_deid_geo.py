@@ -67,6 +67,31 @@ from clinical.deid.recognizers import (
         (StreetAddressRecognizer, "lives on Linden Strasse 9", ["Linden Strasse 9"]),
         (StreetAddressRecognizer, "enter on vörösmarty út 41. after", ["vörösmarty út 41."]),
         (StreetAddressRecognizer, "at 5120 Jana z Lipska 88", ["5120 Jana z Lipska 88"]),
+        # lower-case streets, read through the capitalised view (they end a line or clause, or a unit follows)
+        (StreetAddressRecognizer, "ship it to 9791 regina mountains\nandreaborough", ["9791 regina mountains"]),
+        (StreetAddressRecognizer, "user: 0605 πεντέλης 210 apt. 999\ndelmas", ["0605 πεντέλης 210 apt. 999"]),
+        (StreetNameNumberRecognizer, "lives at brixiho 5\n525 89", ["brixiho 5"]),
+        # two numbers then a street name; a lower-case town and postcode after "in"; more suffixes; "7-7"
+        (StreetNameNumberRecognizer, "The restaurant is at 9816 214 Pavlou Drandaki", ["9816 214 Pavlou Drandaki"]),
+        (
+            PlacePostcodeRecognizer,
+            "support foursquare in barra de carrasco 15000 in its",
+            ["barra de carrasco", "15000"],
+        ),
+        (StreetAddressRecognizer, "ship to 97 Catherine Pathway\nAndreaborough", ["97 Catherine Pathway"]),
+        (StreetAddressRecognizer, "at Marie-Theres-Heuser-Straße 7-7\n25102", ["Marie-Theres-Heuser-Straße 7-7"]),
+        # street words of more languages and abbreviations ("C/", Portuguese "r"), an accented first letter
+        (StreetAddressRecognizer, "vive en C/ Mayor 5, Madrid", ["C/ Mayor 5"]),
+        (
+            StreetAddressRecognizer,
+            "ship to Cuesta de Eufemia Bastida 507\nCantabria",
+            ["Cuesta de Eufemia Bastida 507"],
+        ),
+        (StreetAddressRecognizer, "user 5670 r josé a madeira 1 suite 696\n", ["5670 r josé a madeira 1"]),
+        (StreetAddressRecognizer, "at 9791 élise green\neast", ["9791 élise green"]),
+        (StreetAddressRecognizer, "oliemølle allé 69\n1935 haslev", ["oliemølle allé 69"]),
+        (StreetAddressRecognizer, "ship to Gang Medokan Ayu No. 1\nParepare", ["Gang Medokan Ayu No. 1"]),
+        (StreetAddressRecognizer, "ship to 686, chemin de Derbal, Aïn El Hadjar", ["686, chemin de Derbal"]),
         (
             StreetAddressRecognizer,
             "the corner of Via del Monte Nuovo 3 and Elm",
@@ -97,6 +122,15 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (ContextPlaceRecognizer, "transferred to MICU, then to Floor; admitted to Medicine; came from Ohio"),
         (StreetAddressRecognizer, "gave 2 units of prbc this am"),
         (StreetNameNumberRecognizer, "Vanco 1000 q12h; Room 12; Levophed 0.05; Kowalski 78 yo; Ativan 2 mg"),
+        (StreetAddressRecognizer, "walked 2 laps in the hall; gave 2 units of prbc. lasix 40 iv 2 doses 1\n"),
+        (StreetAddressRecognizer, "bp 120 systolic 90, hr 88 sinus 2 rhythm strips.\n"),
+        (StreetNameNumberRecognizer, "vanco 1000\nheparin 5000\nlevophed 0.05\n"),
+        (StreetNameNumberRecognizer, "BP 120 80 Sitting. HR 88 92 Afib. Weight 80 2 Kg."),
+        (StreetAddressRecognizer, "strength 5 r arm 4/5, 4 r leg 3 of 5; viagra 50 mg; viable 5 cells"),
+        (
+            PlacePostcodeRecognizer,
+            "pt in pacu 1430 then to floor. gave 2 units in micu 2300. in room 4844. from home 1200",
+        ),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):
@@ -143,10 +177,74 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         ("address: 106 rúa olmos 44, belfast, south africa", ["106 rúa olmos 44, belfast"]),
         # a street intersection written "X and <street>"
         ("It is at Maple and Ostrowskiego 12 now", ["Maple and Ostrowskiego 12"]),
+        # lower-case blocks: a state code that is a function word, a direction in a town, letter-digit postcodes
+        (
+            "please ship it to 9791 regina mountains\nandreaborough, vt 62139. thanks",
+            ["9791 regina mountains\nandreaborough, vt 62139"],
+        ),
+        ("3464 konrad lights\njaneshire, in 44641 is where we met", ["3464 konrad lights\njaneshire, in 44641"]),
+        ("9791 jane green\neast jane, nd 72542.", ["9791 jane green\neast jane, nd 72542"]),
+        (
+            "666 maynard dale suite 102\nrobinsonchester, yt s6x9r7\nphone",
+            ["666 maynard dale suite 102\nrobinsonchester, yt s6x9r7"],
+        ),
+        # a postcode and its town before prose or the end of a sentence; Czech "290 40"; a province and "Y7Y3V4"
+        ("The patient lives at Paťanka 20\n290 40 Mohelnice with her son", ["Paťanka 20\n290 40 Mohelnice"]),
+        ("lives at sara-kallert-allee 4\n58991 siegen with her son", ["sara-kallert-allee 4\n58991 siegen"]),
+        (
+            "Ship to 2137 Topaz Road, Jacobs Village, Ilog, 4106 Ifugao. Thanks",
+            ["2137 Topaz Road, Jacobs Village, Ilog, 4106 Ifugao"],
+        ),
+        ("Ship to Sigurdsvej 2\n4748 Tørring. Thanks", ["Sigurdsvej 2\n4748 Tørring"]),
+        (
+            "9791 Regina Mountains\nAndreaborough, SK Y7Y3V4. Thanks",
+            ["9791 Regina Mountains\nAndreaborough, SK Y7Y3V4"],
+        ),
+        # Dutch, Hungarian and Italian postcodes and their towns before a sentence end; a Portuguese "r" street
+        ("please ship it to sarastraat 9\n5907jo\nhasselt. thanks", ["sarastraat 9\n5907jo\nhasselt"]),
+        ("Ship to Városi utca 149.\nH-2907 Tamásifalva. Thanks", ["Városi utca 149.\nH-2907 Tamásifalva"]),
+        ("Ship to Vicolo Sgalambro, 59\n30010, Campagna Lupia (VE). Thanks", ["59\n30010, Campagna Lupia (VE)"]),
+        (
+            "Ship to Cuesta de Eufemia Bastida 507\nCantabria, 47999. Thanks",
+            ["Cuesta de Eufemia Bastida 507\nCantabria, 47999"],
+        ),
+        (
+            "director\nrosales-mcguire\n5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933",
+            ["5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933"],
+        ),
+        ("Please ship it to 825, boulevard de François\n77113 Poirier", ["825, boulevard de François"]),
+        # words or a unit before the house number
+        (
+            "Please update the billing address with Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele\n"
+            " Belgium 92060 for this card",
+            ["Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele"],
+        ),
+        ("Flat 15\n39 Wekaiti Anchorage\nKawatoa 5294 is where", ["Flat 15\n39 Wekaiti Anchorage\nKawatoa 5294"]),
+        (
+            "Ship to Block 18 Lot 75 Palanan Drive, Pluto Cove, Jose Panganiban, 4331 Camarines Norte. Thanks",
+            ["Block 18 Lot 75 Palanan Drive, Pluto Cove, Jose Panganiban, 4331 Camarines Norte"],
+        ),
     ],
 )
 def test_engine_redacts_address_blocks(deid, text, phi):
     assert leaked(text, deid.detect(text), phi) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("12 main st\nfollow up in 2 weeks", "follow up in 2 weeks"),
+        ("lives at 12 main st with wife, in 2 weeks", "with wife, in 2 weeks"),
+        ("Ship to Sigurdsvej 2\n4748 Tørring. Thanks, the team", "Thanks, the team"),
+        ("Ship to Patriciaring 919\n4748\nGijzenzele. Thanks, the team", "Thanks, the team"),
+        ("Pt walked with Nursing 2 laps. Seen by Dr Lee at 12 Main St", "Pt walked with Nursing 2 laps"),
+        ("3464 konrad lights\njaneshire, in 44641 is where we met", "is where we met"),
+        ("walked 2 laps in the hall; gave 2 units of prbc. lasix 40 iv 2 doses 1\n", "walked 2 laps in the hall"),
+    ],
+)
+def test_engine_keeps_prose_around_address_blocks(deid, text, kept):
+    start = text.index(kept)
+    assert not [s for s in deid.detect(text) if s.start < start + len(kept) and start < s.end]
 
 
 def test_address_block_growth_stops_at_another_identifier():

@@ -508,15 +508,21 @@ def join_name_parts(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 _ADDRESS_UNIT = r"(?i:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|building|box)\.?[ ]*#?[\w-]{1,6}"
 # Postcodes: US and other digit forms, Polish 00-000, UK "SW1A 1AA", Canadian "B0J 2H0".
 _POSTCODE = (
-    r"(?:\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)|\d{2}-\d{3}(?![\d.,/-]\d)|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}"
+    r"(?:\d{3}[ ]\d{2}(?![\p{L}\d])|\d{4}[ ]?[A-Z]{2}(?![\p{L}\d])"
+    r"|(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?(?![\d.,/]\d)"
+    r"|\d{2}-\d{3}(?![\d.,/-]\d)"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}"
     r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d)"
 )
 _ADDRESS_CODE = rf"(?:\p{{Lu}}{{2}}(?![\p{{L}}\d])|{_POSTCODE}|nan)"
 # Letters of place names, and "∆" (U+2206), which Greek place names carry in place of "Δ" in some sources.
 _PLACE_LETTER = r"[\p{L}\u2206]"
 _PLACE_CAPITAL = r"[\p{Lu}\u2206]"
+# A full stop inside a place word only before a letter ("St.Gallen") or after an abbreviation of one to three
+# letters ("St. Louis", "G. Brown"): "Gijzenzele. Thanks" ends the sentence.
+_PLACE_WORD = rf"{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’\-]|\.(?=\p{{L}}))*(?:(?<=(?<!\p{{L}})\p{{L}}{{1,3}})\.)?"
 _ADDRESS_PLACE = (
-    rf"{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’.\-])*(?:[ ](?:{_PLACE_CAPITAL}(?:{_PLACE_LETTER}|['’.\-])*|\(\p{{L}}+\)"
+    rf"{_PLACE_WORD}(?:[ ](?:{_PLACE_WORD}|\(\p{{L}}+\)"
     # particles inside town names of many languages ("Chomutice u Horic", "Ostrov nad Ohří", "Ústí nad Labem")
     r"|de|da|do|la|le|na|el|en|im|am|an|e|y|of|u|v|ve|z|ze|nad|pod|bei|sur|sous|lès|les|del|della|di|der|den|dos"
     r"|das|du|upon))*"
@@ -533,7 +539,14 @@ _ADDRESS_TAIL_CODE_LINE = re.compile(
 )
 _ADDRESS_TAIL_BREAK = re.compile(
     rf"[ \t]*(?:,|\n[ \t>?]*(?:,)?)[ \t]*(?:{_ADDRESS_UNIT}|{_ADDRESS_CODE}|{_ADDRESS_PLACE})"
-    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])|nan\b))|[.;)]?[ \t]*$)",
+    r"(?=[ \t]*(?:,|\n|$|[ \t]+(?:\d|\p{Lu}{2}(?![\p{L}])|[A-Z]\d[A-Z]|nan\b))|[.;)]?[ \t]*$|[.;!?][ ])",
+    flags=re.MULTILINE,
+)
+# A postcode and its town after a comma or at the start of a line, before the end of the line or sentence
+# or lower-case prose ("Ilog, 4106 Ifugao. Thanks", "\n290 40 Mohelnice with her son", "\n4748 Tørring.").
+_ADDRESS_TAIL_CODE_TOWN = re.compile(
+    rf"[ \t]*(?:,|\n[ \t>?]*,?)[ \t]*{_POSTCODE},?[ \t]+{_ADDRESS_PLACE}"
+    r"(?=[.;!?](?:\s|$)|[ \t]*(?:,|\n|$)|[ ]+\p{Ll})",
     flags=re.MULTILINE,
 )
 _ADDRESS_TAIL_MAX = 8
@@ -555,8 +568,22 @@ _ADDRESS_TAIL_CITY = re.compile(
     flags=re.MULTILINE,
 )
 _STATE_CODE_TAIL = re.compile(r"[\s,]*\p{Lu}{2}")
+# In a lower-case block these function words may be part of a place ("east jane") and a two-letter one
+# a state code before a postcode ("janeshire, in 44641").
+_PLACE_PARTICLES = frozenset("north south east west de la le el del da do das dos van von der den di du des".split())
+_STATE_CODE_BEFORE_POSTCODE = re.compile(rf"[ \t]*,?[ \t]*\p{{Lu}}{{2}}(?=[ \t]+{_POSTCODE}(?![\p{{L}}\d]))")
 # A house number written before the street's own number ("9554 62 Rue Gafsa"), "the corner of".
-_ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6}[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
+_ADDRESS_HEAD = re.compile(r"(?:(?<![\w.,/:-])\d{1,6},?[ ]+|(?i:the[ ]+)?(?i:corner[ ]of)[ ]+)$")
+# A unit or lot written before the street ("Flat 15\n39 Wekaiti Anchorage", "Block 18 Lot 75 Palanan Drive",
+# "House No. 79, Old Road", "Level 3\n89 Rodgers Ridge").
+_UNIT_WORD = r"(?i:flat|level|studio|unit|apt|apartment|suite|block|blk|lot|floor|house[ ]no|h\.no|no)\.?"
+_ADDRESS_HEAD_UNIT = re.compile(
+    rf"(?<![\p{{L}}\d])(?:{_UNIT_WORD}[ ]*\d{{1,5}}[a-zA-Z]?(?:[ ]*,[ ]*|[ ]*\n[ \t]*|[ ]+))*"
+    rf"(?:{_UNIT_WORD}[ ]*\d{{1,5}}[a-zA-Z]?(?:[ ]*,[ ]*|[ ]*\n[ \t]*|[ ]+)|{_UNIT_WORD}[ ]+)$"
+)
+# Capitalised words between prose and the house number ("... address with Serenade Opus 420 Gairbekov
+# Rapids"): taken unless a function, clinical or state word is among them.
+_ADDRESS_HEAD_WORDS = re.compile(r"(?<=\p{Ll}[ ]+)(?:\p{Lu}[\p{L}'’\-]*[ ]+){1,2}$")
 # A street intersection written "X and <street>" ("Elm and Király u. 15", "Maarit and Hersnapvej 75"):
 # the "and" after a capitalised word joins the address (the word itself is a street or a name).
 _INTERSECTION_HEAD = re.compile(r"(?<![\p{L}'’\-])(\p{Lu}[\p{L}'’\-]*)[ ]+(?:and|&)[ ]+$")
@@ -564,18 +591,31 @@ _INTERSECTION_AND = re.compile(r"(?<=(?<![\p{L}'’\-])\p{Lu}[\p{L}'’\-]*[ ]+)
 
 
 _WORDS = re.compile(r"\p{L}+")
-_WORD_START = re.compile(r"(?<![\p{L}'’])\p{Ll}(\p{Ll}(?![\p{L}'’]))?")
+# Lower-case blocks are read through the capitalised view the street recognizers use (same offsets).
+from clinical.deid.recognizers import US_STATES  # noqa: E402
+from clinical.deid.recognizers import capitalised_view as _capitalised_view  # noqa: E402
 
 
-def _capitalised_view(text: str) -> str:
-    """`text` with each word's first letter upper-cased and two-letter words in capitals ("ec" -> "EC"),
-    character for character (a letter whose upper case is longer stays as it is)."""
+def _state_code_before_postcode(source: str, tail) -> bool:
+    code = _STATE_CODE_BEFORE_POSTCODE.match(source, tail.start())
+    return code is not None and code.end() == tail.end()
 
-    def upper(match) -> str:
-        out = match.group(0).upper()
-        return out if len(out) == len(match.group(0)) else match.group(0)
 
-    return _WORD_START.sub(upper, text)
+def _tail_before_prose(text: str, source: str, end: int, tail_end: int) -> int | None:
+    # In a lower-case block, the tail cut before its first function word, when a tail pattern matches
+    # exactly that and it holds a word that is no English word ("andreaborough is where", not "follow up").
+    from clinical.deid.lexicons import is_english_word
+
+    words = list(_WORDS.finditer(text, end, tail_end))
+    first = next((i for i, w in enumerate(words) if w.group(0) in FUNCTION_WORDS), 0)
+    if not first or all(is_english_word(w.group(0)) for w in words[:first]):
+        return None
+    cut = words[first - 1].end()
+    for pattern in (_ADDRESS_TAIL_CODE_TOWN, _ADDRESS_TAIL_BREAK, _ADDRESS_TAIL_CITY):
+        tail = pattern.match(source, end, cut)
+        if tail is not None and tail.end() == cut:
+            return cut
+    return None
 
 
 def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
@@ -609,7 +649,8 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         source = view if lower_case else text
         for _ in range(_ADDRESS_TAIL_MAX):
             tail = (
-                _ADDRESS_TAIL_BREAK.match(source, end, limit)
+                _ADDRESS_TAIL_CODE_TOWN.match(source, end, limit)
+                or _ADDRESS_TAIL_BREAK.match(source, end, limit)
                 or _ADDRESS_TAIL_CODE_LINE.match(source, end, limit)
                 or _ADDRESS_TAIL_COUNTRY.match(source, end, limit)
                 or _ADDRESS_TAIL_SPACE.match(source, end, limit)
@@ -620,9 +661,15 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                 break
             if (
                 lower_case
-                and any(w in FUNCTION_WORDS for w in _WORDS.findall(text, tail.start(), tail.end()))
+                and any(
+                    w in FUNCTION_WORDS and w not in _PLACE_PARTICLES
+                    for w in _WORDS.findall(text, tail.start(), tail.end())
+                )
                 and not _ADDRESS_TAIL_COUNTRY.fullmatch(text, tail.start(), tail.end())
+                and not _state_code_before_postcode(source, tail)
             ):
+                # "\n58991 siegen with her son": the block up to the prose, if a tail ends there, then no further
+                end = _tail_before_prose(text, source, end, tail.end()) or end
                 break
             end = tail.end()
         floor = out[-1].end if out else 0
@@ -634,6 +681,15 @@ def extend_addresses(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
                 head = None
             head = head or _INTERSECTION_AND.search(text, max(floor, span.start - 8), span.start)
         start = head.start() if head else span.start
+        if text[start : start + 1].isdigit():
+            unit = _ADDRESS_HEAD_UNIT.search(text, max(floor, start - 40), start)
+            if unit is not None and unit.start() < start:
+                start = unit.start()
+            elif (words := _ADDRESS_HEAD_WORDS.search(text, max(floor, start - 40), start)) is not None and not any(
+                w.lower() in FUNCTION_WORDS or is_clinical_term(w) or w in US_STATES or w in FAKER_COUNTRIES
+                for w in _WORDS.findall(words.group(0))
+            ):
+                start = words.start()
         out.append(PhiSpan(start, end, span.type, span.score))
     return merge_spans(out)
 

@@ -499,14 +499,23 @@ class PlacePostcodeRecognizer(CodeRecognizer):
         from clinical.deid.lexicons import is_english_word
 
         results = []
-        for m in self._PATTERN.finditer(text):
-            words = re.findall(r"\p{L}[\p{L}'’\-]*", m.group("place"))
+        found = [(m, m.start("place")) for m in self._PATTERN.finditer(text)]
+        if _LOWER_STREET_HINT.search(text):
+            # a lower-case town after "in", "from", "to", "near" ("in barra de carrasco 15000"), read capitalised
+            for m in self._PATTERN.finditer(capitalised_view(text)):
+                if any(c.isupper() for c in text[m.start() : m.end()]):
+                    continue
+                cues = list(_LOWER_TOWN_CUE.finditer(text, max(0, m.start() - 6), m.start("code")))
+                if cues and cues[-1].end() < m.start("code"):
+                    found.append((m, cues[-1].end()))
+        for m, place_start in found:
+            words = re.findall(r"\p{L}[\p{L}'’\-]*", text[place_start : m.end("place")].title())
             if not any(self._town_word(w, is_english_word) for w in words):
                 continue
             if "ZIP_CODE" in entities:
                 results.append(RecognizerResult("ZIP_CODE", m.start("code"), m.end("code"), 0.6))
             if "LOCATION" in entities:
-                results.append(RecognizerResult("LOCATION", m.start("place"), m.end("place"), 0.5))
+                results.append(RecognizerResult("LOCATION", place_start, m.end("place"), 0.5))
         return results
 
 
@@ -526,13 +535,103 @@ class StreetNameNumberRecognizer(CodeRecognizer):
         r"|years?|yrs?|days?|weeks?|months?|times)\b)"
     )
 
+    # A house number, the street's own number and its name ("9816 214 Pavlou Drandaki"), before a line end,
+    # a comma or a sentence end; one of the words no English or clinical word, none clinical.
+    _NUMBERS_NAME = re.compile(
+        r"(?<![\p{L}\d.,/:'’\-])\d{1,6}[ ]\d{1,4}[ ](?P<name>\p{Lu}[\p{L}'’\-]+(?:[ ]\p{Lu}[\p{L}'’\-]+){0,2})"
+        r"(?=[ \t]*(?:,|\n|$|[.;!?](?:\s|$)))"
+    )
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        """STREET_ADDRESS results for "Street-name 12" (offsets only)."""
-        return [
+        """STREET_ADDRESS results for "Street-name 12" (offsets only), in lower-case text too ("brixiho 5\n")."""
+        results = [
             RecognizerResult("STREET_ADDRESS", m.start(), m.end(), 0.5)
             for m in self._PATTERN.finditer(text)
             if is_unknown_proper_word(m.group("street"))
         ]
+        for m in self._NUMBERS_NAME.finditer(text):
+            words = m.group("name").split()
+            if any(is_unknown_proper_word(w) for w in words) and not any(is_clinical_term(w) for w in words):
+                results.append(RecognizerResult("STREET_ADDRESS", m.start(), m.end(), 0.5))
+        for start, end in lower_case_streets(text, [self._PATTERN]):
+            m = self._PATTERN.match(capitalised_view(text), start, end)
+            if m and is_unknown_proper_word(m.group("street")):
+                results.append(RecognizerResult("STREET_ADDRESS", start, end, 0.5))
+        return results
+
+
+# Address helpers for lower-case text ("9791 regina mountains\nandreaborough, vt 62139"): the street
+# patterns that need capitals run on a capitalised view of the text (same offsets).
+_VIEW_WORD_START = re.compile(r"(?<![\p{L}'’])\p{Ll}(\p{Ll}(?![\p{L}'’]))?")
+_VIEW_CODE = re.compile(r"(?<![\p{L}\d])(?=[a-zA-Z]*\d)(?=\d*[a-zA-Z])[a-zA-Z\d]{2,7}(?![\p{L}\d])")
+_LOWER_STREET_HINT = re.compile(r"\p{Ll}[ ]+\d|\d[ ]+\p{Ll}")
+# A lower-case address ends a clause or a line, or a unit follows it.
+_LOWER_STREET_END = re.compile(r"[ \t]*(?:,|\n|$|[.;!?](?:\s|$)|(?i:apt|apartment|suite|unit|#))")
+# Street and unit words that are no place name (skipped when checking the words of a lower-case street).
+_LOWER_STREET_WORDS = frozenset(
+    "street st avenue ave road rd drive dr lane ln boulevard blvd court ct place pl terrace way apt apartment"
+    " suite unit".split()
+)
+_LOWER_TOWN_CUE = re.compile(r"(?<![\p{L}])(?:in|from|to|near|at)[ ]+")
+_LEADING_WORD = re.compile(r"(\p{L}+)[ ]+")
+# Words of FUNCTION_WORDS that street names hold ("rúa de la paz", "9 north elm st", "via roma 5").
+_STREET_PARTICLES = frozenset(
+    "de la le el del da do das dos van von der den di du des al via north south east west street road avenue".split()
+)
+
+
+# The last text and its view (three recognizers and the block growth ask for the same note's view); one
+# tuple, read and replaced whole, so threads never mix a text with another's view.
+_view_cache: tuple[str, str] = ("", "")
+
+
+def capitalised_view(text: str) -> str:
+    """`text` with each word's first letter upper-cased, two-letter words and postcode-shaped words (letters
+    and digits: "y7y3v4", "cr51") in capitals ("ec" -> "EC"), character for character (a letter whose upper
+    case is longer stays as it is)."""
+
+    def upper(match) -> str:
+        out = match.group(0).upper()
+        return out if len(out) == len(match.group(0)) else match.group(0)
+
+    global _view_cache
+    cached = _view_cache
+    if cached[0] is text:
+        return cached[1]
+    view = _VIEW_CODE.sub(upper, _VIEW_WORD_START.sub(upper, text))
+    _view_cache = (text, view)
+    return view
+
+
+def lower_case_streets(text: str, patterns) -> list[tuple[int, int]]:
+    """(start, end) of the matches of capitalised street `patterns` on the capitalised view of `text` that
+    lie in lower-case text, end a clause or line (or a unit follows), and hold no function or clinical
+    word ("walked 2 laps in the hall" stays).
+
+    :param text: the note.
+    :param patterns: compiled patterns written for capitalised streets.
+    """
+    if not _LOWER_STREET_HINT.search(text):
+        return []
+    from clinical.deid.lexicons import FUNCTION_WORDS
+
+    view = capitalised_view(text)
+    stop = FUNCTION_WORDS - _STREET_PARTICLES
+    out = []
+    for pattern in patterns:
+        for m in pattern.finditer(view):
+            start, end = m.span()
+            # a leading function word the capitalised view let in ("at brixiho 5") is no part of the street
+            while (lead := _LEADING_WORD.match(text, start, end)) and lead.group(1) in stop:
+                start = lead.end()
+            chunk = text[start:end]
+            if any(c.isupper() for c in chunk) or not _LOWER_STREET_END.match(text, end):
+                continue
+            words = [w for w in re.findall(r"\p{L}+", chunk) if w not in _LOWER_STREET_WORDS]
+            if not words or any(w in stop or is_clinical_term(w) for w in words):
+                continue
+            out.append((start, end))
+    return out
 
 
 class AnyCaseIbanRecognizer(CodeRecognizer):
@@ -562,6 +661,18 @@ def _iban_ok(value: str) -> bool:
     return int(digits) % 97 == 1
 
 
+# Street suffixes of Faker's en_AU, en_NZ, en_BD and en_PH providers that name nothing clinical and are
+# rare in prose (not "Artery", "Access", "Line", "End", "Approach").
+_MORE_STREET_SUFFIXES = frozenset(
+    """alleyway amble anchorage arcade boulevard brae broadway byway centre centreway circlet circus colonnade
+    concourse copse corso courtyard crossway cruiseway dell driveway esplanade fairway firetrail footway
+    foreshore frontage glade grange gully highroad interchange laneway lookout meander mohalla moor nook parade
+    parklands pathway piazza promenade quadrangle quadrant quay quays ramble ridgeway riverway riviera
+    roadside roadway ronde rosebowl siding sorok thoroughfare tollway towers trunkway vale villas walkway
+    wynd ghat""".split()
+)
+
+
 class StreetAddressRecognizer(ClinicalPatternRecognizer):
     """Street addresses: house number + capitalised street name + suffix (St, Ave, Road, Blvd ...),
     optionally with an apartment or suite; units and post-office boxes on their own."""
@@ -571,22 +682,28 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     # USPS street suffixes (the list Faker's en_US provider ships) and their common abbreviations.
     _SUFFIX = (
         r"(?i:st|ave|rd|blvd|ln|dr|ct|pl|ter|cir|hwy|pkwy|sq|trl|rte|close|str|"
-        + "|".join(sorted({s.lower() for s in _FakerUsAddress.street_suffixes}, key=len, reverse=True))
+        + "|".join(
+            sorted({s.lower() for s in _FakerUsAddress.street_suffixes} | _MORE_STREET_SUFFIXES, key=len, reverse=True)
+        )
         + ")"
     )
     _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|apt|suite|unit|#)\.?\s*#?[A-Za-z0-9-]{1,6}"
     PATTERNS = [
         Pattern(
             "address (number street suffix)",
-            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:(?:[NSEW]\.?|North|South|East|West)\s+)?(?:[A-Z0-9][\w'.-]*\s+){{0,3}}"
-            rf"[A-Z][\w'.-]*\s+{_SUFFIX}\b\.?(?:,?\s+{_UNIT}\b)?",
+            rf"\b\d{{1,6}}[A-Za-z]?\s+(?:(?:[NSEW]\.?|North|South|East|West)\s+)?(?:[\p{{Lu}}0-9][\w'.-]*\s+){{0,3}}"
+            rf"\p{{Lu}}[\w'.-]*\s+{_SUFFIX}\b\.?(?:,?\s+{_UNIT}\b)?",
             0.85,
         ),
         Pattern(
             "address (European: street word + number)",
-            r"(?:\b\d{1,6}[ ]+)?\b(?:(?i:rue|rua|rúa|calle|via|viale|vicolo|avenida|avda\.|av\.|avenue|praça|piazza"
+            r"(?:\b\d{1,6}[ ]+)?\b(?:(?:(?i:rue|rua|rúa|calle|via|viale|vicolo|avenida|avda\.|av\.|avenue|praça|piazza"
             r"|largo|camino|carrer|ulica|ul\.|paseo|passeig|rambla|travessa|chemin|boulevard|bd\.|quai|allée|strada|trg"
-            r"|odos|οδός|λεωφόρος|λ\.)\s+"
+            # street words of Faker's es, pt_BR, ro, pl, id and es_MX providers ("Cuesta de ...", "Jalan ...")
+            r"|acceso|alameda|callejón|cañada|cuesta|glorieta|pasaje|ronda|urbanización|estrada|rodovia|ladeira"
+            r"|aleja|aleea|intrarea|bulevardul|drumul|soseaua|jalan|jl\.|jln\.?|gg\.|gang|lorong|retorno|peatonal|viaducto"
+            r"|cerrada|privada|andador|calzada"
+            r"|odos|οδός|λεωφόρος|λ\.)\s+|(?i:c/)\s*)"
             r"(?:(?i:de|do|da|dos|das|del|della|delle|dei|degli|des|du|la|le|les|d'|l'|z|na|pod|nad)\s*)*"
             r"\p{L}[\p{L}'’.-]*(?:\s+(?:\p{L}[\p{L}'’.-]*)){0,3}?"
             r"|\p{L}[\p{L}-]*(?i:straße|strasse|weg|gasse|platz|allee|gatan|vägen|väg|gata|vej|gade|veien|vegen|vei"
@@ -597,14 +714,21 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             # Lower-case text: only street words that are no English word ("hegyalja út 98.").
             r"|(?:(?!(?:on|at|in|to|the|of|and|or|for|from|by|near|enter|is|are|was|lives)[ ])\p{Ll}[\p{L}'’-]*[ ])?"
             r"\p{Ll}[\p{L}'’-]*[ ](?:út|utca|körút|tér|sétány|náměstí|ulice|iela|gatve"
-            r"|põik|straße|strasse|gasse|gatan|vägen|gade))"
-            r"\s*,?\s*\d{1,5}[a-zA-Z]?\b\.?",
+            r"|põik|straße|strasse|gasse|gatan|vägen|gade|allé|vej|straat|laan|gata|katu|ulica|aleja))"
+            r"\s*,?\s*(?:(?i:no\.?|n[°º])[ ]?)?\d{1,5}(?:[a-zA-Z]?[-/]\d{1,4}(?![\d.,/-]))?[a-zA-Z]?\b\.?",
             0.7,
         ),
         Pattern(
+            "address (number, abbreviated street word, words, number)",
+            r"\b\d{1,6}[ ]+(?i:r|av|c/|ul|str)\.?[ ]+(?:\p{L}[\p{L}'’.\-]*[ ]+){1,4}\d{1,5}[a-zA-Z]?"
+            r"(?![\p{L}\d/]|[.,/]\d)",
+            0.6,
+        ),
+        Pattern(
             "address (number, street word, words)",
-            r"\b\d{1,6}(?:[ ]\d{1,6})?[ ]+(?i:rue|rua|rúa|calle|via|viale|avenida|avda\.|paseo|ul\.|ulica|strada"
-            r"|chemin|boulevard|odos)[ ]+[\p{L}'’.\-]+(?:[ ][\p{L}'’.\-]+){0,4}?(?=[ \t]*(?:,|\n|$|[.;](?:[ ]|$)))",
+            r"\b\d{1,6}(?:[ ]\d{1,6})?,?[ ]+(?i:rue|rua|rúa|calle|via|viale|avenida|avda\.|paseo|ul\.|ulica|strada"
+            r"|chemin|boulevard|avenue|allée|allé|impasse|odos)[ ]+[\p{L}'’.\-]+(?:[ ][\p{L}'’.\-]+){0,4}?"
+            r"(?=[ \t]*(?:,|\n|$|[.;](?:[ ]|$)))",
             0.6,
         ),
         Pattern(
@@ -655,9 +779,41 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     ]
     CONTEXT = ["address", "lives", "resides", "street", "home"]
 
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
+        """The patterns on the text, then the capitalised patterns on lower-case stretches (`lower_case_streets`)."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        if self.supported_entities[0] in entities:
+            for start, end in lower_case_streets(text, self._lower_case_patterns()):
+                if self.invalidate_result(text[start:end]):
+                    continue
+                explanation = self.build_regex_explanation(
+                    self.name, "address (lower case)", "capitalised view", 0.6, None, CASE_SENSITIVE
+                )
+                metadata = {
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                }
+                results.append(RecognizerResult("STREET_ADDRESS", start, end, 0.6, explanation, metadata))
+        return results
+
+    @classmethod
+    def _lower_case_patterns(cls) -> list:
+        if "_LOWER" not in cls.__dict__:
+            # (the European pattern takes lower-case street words itself)
+            names = {"address (number street suffix)", "address (number, words, number)"}
+            cls._LOWER = [re.compile(p.regex, CASE_SENSITIVE) for p in cls.PATTERNS if p.name in names]
+        return cls._LOWER
+
     def invalidate_result(self, pattern_text: str) -> bool:
         """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address, unless
         a unit follows ("5100 Quadra 104\n Suite 845")."""
+        abbreviated = re.match(r"\d+[ ]+(?i:r|av|c/|ul|str)\.?[ ]+(.+?)[ ]+\d+[a-zA-Z]?$", pattern_text)
+        if abbreviated:
+            # "5670 r josé a madeira 1", not "4 r leg 3": a word that is no English and no clinical word
+            from clinical.deid.lexicons import is_english_word
+
+            words = re.findall(r"\p{L}+", abbreviated.group(1))
+            return not any(not is_english_word(w) and not is_clinical_term(w) for w in words)
         inner = re.fullmatch(r"\d+[A-Za-z]?[ ]+(.+?)[ ]+\d+[a-zA-Z]?(,?\s+.*)?", pattern_text, flags=re.DOTALL)
         if not inner or inner.group(2):
             return False
