@@ -200,6 +200,15 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
                 pos = before.start()
                 words.append(before.group("word"))
                 continue
+            if word == "at" and words and all(_shape(w) == "title" for w in words):
+                # "Atrium at Wells Crossing": a title-case word joined by "at" to a title-case name.
+                before = _PREVIOUS_WORD.search(text, max(0, prev.start() - 40), prev.start())
+                named = before.group("word") if before is not None else ""
+                if _shape(named) != "title" or _key(named) in _lexicons()[0] or is_clinical_term(named):
+                    break
+                pos = before.start()
+                words.append(named)
+                break
             if word.lower() in _PASS_THROUGH:
                 passed.append(word)  # "pinecrest general hospital", "X memorial hospital"
                 pos = prev.start()
@@ -251,11 +260,21 @@ def _run_after(text: str, pos: int) -> tuple[int, int] | None:
     return pos, end
 
 
+_NAMED_GENERAL = re.compile(r"(?:the[ ])?(\p{L}[\p{L}'’\-]+)[ ](?:general|memorial|regional)\b", re.IGNORECASE)
+
+
 def transfer_place_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of a place right after a transfer cue in any case ("transferred from mount auburn",
-    "d/c'd from spaulding", "records from NWH"): its words qualify and one names something."""
+    "d/c'd from spaulding", "records from NWH", "from sturdy memorial"): its words qualify and one names
+    something."""
     spans = []
     for m in _TRANSFER_CUE.finditer(text):
+        general = _NAMED_GENERAL.match(text, m.end())
+        if general is not None and not _UNIT_AFTER.match(text, general.end()):
+            key = _key(general.group(1))
+            if key not in _lexicons()[0] and key not in GENERIC_WORDS and not is_clinical_term(general.group(1)):
+                spans.append((general.start(1), general.end()))
+                continue
         span = _run_after(text, m.end())
         if span is not None:
             spans.append(span)
