@@ -1,6 +1,6 @@
 """The recognizer set as a whole: the Safe-Harbor coverage table, its documentation and presidio's
-registry. Each recognizer family has its own table of rows: tests/test_deid_names.py, _geo.py,
-_dates.py, _contact.py, _ids.py (docs/DEID.md maps every identifier to them)."""
+registry. Each recognizer family has its own table of rows: tests/test_deid_names.py, _geo.py and
+_places.py, _dates.py, _contact.py, _ids.py (docs/DEID.md maps every identifier to them)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAMILY_TESTS = (
     "test_deid_names.py",
     "test_deid_geo.py",
+    "test_deid_places.py",
     "test_deid_dates.py",
     "test_deid_contact.py",
     "test_deid_ids.py",

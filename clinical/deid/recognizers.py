@@ -58,6 +58,19 @@ _NOT_DATE_BEFORE = (
     r"|cam|nihss|mrc|sofa|apache|ciwa|cows|gravida|g|para|p|level|levels|up|down|leads?|approx|about|parts?"
     r"|fractions?|ett|size|french|fr|gauge|ga|scored|measur(?:ed|es)|vision|acuity|tonsils?|stage|class|tof"
 )
+# Labs and measures whose values look like a dotted month.day ("K 3.6", "Mg 1.8", "pH 7.35", "Cr 1.12").
+_LAB_BEFORE = (
+    r"k|na|cl|co2|hco3|bun|cr|creat|glucose|gluc|bg|fs|fsbs|ca|ica|mg|phos|po4|wbc|hgb|hb|hct|plt|inr|ptt|pt"
+    r"|lactate|lac|ph|pco2|po2|temp|t|tmax|tc|trop|troponin|ck|bnp|alb|tbili|ast|alt|lfts?|ammonia|lipase"
+    r"|digoxin|dig|vanco|trough|level|uop|uo|cvp|ci|co|svr|svo2|etco2|sbp|dbp|wt|weight|kg|lbs?|ht|ef"
+)
+# Drips and drugs whose rates look like a dotted month.day ("levo on 2.5 at 1400").
+_DRIPS = (
+    r"levo|levophed|norepi|neo|neosynephrine|phenylephrine|dopa|dopamine|dobut|dobutamine|vaso|vasopressin|epi"
+    r"|propofol|prop|fent|fentanyl|versed|midaz|midazolam|insulin|heparin|hep|nitro|ntg|amio|amiodarone|dilt"
+    r"|diltiazem|esmolol|lasix|precedex|dex|dexmed|dilaudid|morphine|mso4|cisatracurium|nimbex|milrinone"
+    r"|nipride|labetalol|gtt|drip|mcg|mg|units?"
+)
 _NOT_DATE_AFTER = (
     r"ns|nss|normal|strength|power|tabs?|tablets?|pills?|caps?|of|pain|cm|mm|in|inch(?:es)?|ft|feet|liters?|l|ml"
     r"|cups?|cans?|bottles?|doses?|units?|mg|mcg|scale|score|grade|murmur|edema|pulses?|reflexes|positive|neg"
@@ -261,8 +274,18 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "date (m.d after cue)",
             rf"(?=\d)(?<=\b(?:npn|note|events|mtg|meeting|avail|available|until|till|since|dated?|seen|admitted|adm"
-            rf"|discharged|d/c'?d|due|scheduled|appt|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)[:\s]+){_MONTH_NUM}\.{_DAY}"
+            rf"|discharged|d/c'?d|due|scheduled|appt|hearing|bm|flight|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)[:\s]+)"
+            rf"{_MONTH_NUM}\.{_DAY}"
             rf"(?![\d%]|\.\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|per|q)\b|[ \t]*to[ \t]*\d)",
+            0.5,
+        ),
+        # "4.19 at 18:00", "10.30@0930", "6.12 @1500": a dotted month.day right before a time, unless a lab, a
+        # vital sign or a setting names the number ("K 3.6 at 0400", "Mg 1.8 @ 0600").
+        Pattern(
+            "date (m.d before a time)",
+            rf"(?=\d{{1,2}}\.\d)(?<![\d/.,:+±~x\w-])(?<!\b(?:{_NOT_DATE_BEFORE}|{_LAB_BEFORE})[ \t]*[:=]?[ \t]*)"
+            rf"(?<!\b(?i:{_DRIPS})\b[^\n.;]{{0,12}})"
+            rf"{_MONTH_NUM}\.{_DAY}(?=[ ]?(?:@[ ]?|at[ ])(?:[01]\d|2[0-3]):?[0-5]\d\b|[ ](?:[01]\d|2[0-3])[0-5]\d\b)",
             0.5,
         ),
         Pattern(
@@ -807,6 +830,14 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         """ "120 Potassium 4", "37.7 HR 99": numbers around clinical words are results, not an address, unless
         a unit follows ("5100 Quadra 104\n Suite 845")."""
+        via = re.match(r"(?i:via)[ ]+(.+?)[ ]*,?[ ]*(\d[\d/-]*)", pattern_text)
+        if via:
+            # "via ALS 10/14", "via Med flight 8/17": in notes "via" is the English preposition; a street has no
+            # abbreviation for a name and no date for a house number ("Via Garibaldi 12", "Via del Monte 3").
+            words = re.findall(r"\p{L}+", via.group(1))
+            date = re.fullmatch(r"(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])", via.group(2))
+            if date or any(w.isupper() and len(w) <= 5 for w in words) or is_clinical_term(words[0] if words else ""):
+                return True
         abbreviated = re.match(r"\d+[ ]+(?i:r|av|c/|ul|str)\.?[ ]+(.+?)[ ]+\d+[a-zA-Z]?$", pattern_text)
         if abbreviated:
             # "5670 r josé a madeira 1", not "4 r leg 3": a word that is no English and no clinical word
