@@ -102,6 +102,13 @@ from clinical.deid.recognizers import (
         ),
         (LabelledNameRecognizer, "--jill tucker rn\n- Heidi page at #99529", ["jill tucker", "Heidi"]),
         (LabelledNameRecognizer, "sister's name is karen, she may call", ["karen"]),
+        (LabelledNameRecognizer, "--cc rn\nsigned bh rn p# 83905; my rn aware", ["cc", "bh"]),
+        (LabelledNameRecognizer, "tc from lily kelly (niece/hcp); SW joshua, daughter", ["lily kelly", "joshua"]),
+        (
+            LabelledNameRecognizer,
+            "NP marisol martinez-rose, Johnny; per black-cross md ok",
+            ["marisol martinez-rose", "black-cross"],
+        ),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):

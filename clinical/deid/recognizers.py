@@ -930,7 +930,20 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS}\b)", 0.75),
         # "call Summer (son) at ...": a name before a relative in brackets.
-        Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\({_RELATIVE}\))", 0.7),
+        Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\({_RELATIVE}(?:/\w+)?\))", 0.7),
+        # "tc from lily kelly (niece/hcp)", "glen (neighbor) in braintree".
+        Pattern(
+            "lower-case name before a relative in brackets",
+            rf"(?<![\p{{L}}\d'’\-])\p{{Ll}}[\p{{Ll}}'’\-]+(?:[ ]\p{{Ll}}[\p{{Ll}}'’\-]+)?"
+            rf"(?=[ ]?\({_RELATIVE}(?:/\w+)?\))",
+            0.55,
+        ),
+        # "--cc rn", "signed bh rn p# 83905", "sm rn" alone on its line: a nurse's initials.
+        Pattern(
+            "initials before a credential",
+            r"(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|\bsigned[ ]))\p{Ll}{2,3}(?=[ ](?i:rn|md|np|lpn)\b)",
+            0.5,
+        ),
         # "Walker began writing", "Rose called to check on pt", "selma is from": one or two name words before
         # what people do (checked by `_person_before_verb`: every word a listed name or of a name's shape).
         Pattern(
@@ -944,7 +957,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # the engine's `extend_lower_case_names`).
         Pattern(
             "lower-case name after a role",
-            r"(?=\p{Ll})(?<=\b(?:rn|np|md|sw|cm|pa|rt|resident|fellow|intern|attending|nurse|case[ ]manager"
+            r"(?=\p{Ll})(?<=\b(?i:rn|np|md|sw|cm|pa|rt|wocn|resident|fellow|intern|attending|nurse|case[ ]manager"
             r"|social[ ]worker|lawyer|attorney|atty\.?|rev\.?|pharmacist|chaplain|priest|pastor)[ ])"
             r"(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+"
             r"(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?![\p{L}\d'’\-])",
@@ -1032,7 +1045,15 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
                 if pattern.name in _CHECKED_AS_A_PERSON:
                     # The longest run of name words: from the start, or up to the end when the cue follows.
                     strict = pattern.name in _STRICT_PERSON_CHECK
-                    trimmed = _person_words(m.group(0), from_end=pattern.name in _CUE_AFTER, strict=strict)
+                    if pattern.name == "initials before a credential":
+                        # A nurse's initials: any two or three letters that are no word a note uses there ("my rn").
+                        from clinical.deid.lexicons import FUNCTION_WORDS
+
+                        key = m.group(0)
+                        ok = key not in FUNCTION_WORDS and key not in _NOT_A_PERSON_BEFORE_VERB
+                        trimmed = (0, len(key)) if ok else None
+                    else:
+                        trimmed = _person_words(m.group(0), from_end=pattern.name in _CUE_AFTER, strict=strict)
                     if trimmed is None:
                         continue
                     start, end = m.start() + trimmed[0], m.start() + trimmed[1]
@@ -1077,7 +1098,13 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         return self._invalid(pattern_text, strong=False)
 
 
-_CUE_AFTER = frozenset({"name before a person verb", "lower-case name before a credential"})
+_CUE_AFTER = frozenset(
+    {
+        "name before a person verb",
+        "lower-case name before a credential",
+        "lower-case name before a relative in brackets",
+    }
+)
 
 
 def _person_words(value: str, from_end: bool, strict: bool = True) -> tuple[int, int] | None:
@@ -1108,6 +1135,9 @@ def _person_before_verb(value: str, strict: bool = True) -> bool:
         if word.islower():
             # A listed name that is no English word ("selma", "jankowski"), a word of a name's shape ("thuy"), or
             # a surname of the lists next to another name word ("jill tucker").
+            parts = key.split("-")
+            if len(parts) > 1 and all(part in names for part in parts if part):
+                continue  # "martinez-rose", "jean-pierre": every part a name of the lists
             listed = key in person_names() and not is_english_word(key)
             # After a strong cue (a role, a relative, a credential, a signature dash) any listed name word.
             lenient = not strict and key in names
@@ -1126,6 +1156,8 @@ _CHECKED_AS_A_PERSON = frozenset(
         "name on a signature line",
         "name after 'X's name is'",
         "lower-case name after a relative",
+        "lower-case name before a relative in brackets",
+        "initials before a credential",
     }
 )
 _STRICT_PERSON_CHECK = frozenset({"name before a person verb"})
