@@ -254,8 +254,9 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             "date (m-d after cue)",
             rf"(?=\d)(?<=(?:\b(?:on|since|from|until|till|through|thru|by|for|dated?|admitted|adm|discharged|d/c'?d|seen"
             rf"|dob|due|scheduled|appt|back|starting|started|stopped|before|after|of|placed|inserted|removed|changed"
-            rf"|done|performed|meeting|note|npn|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO))|=)[:\s]+){_MONTH_NUM}-{_DAY}"
-            rf"(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|more|less|per|q)\b|[ \t]*to[ \t]*\d)",
+            rf"|done|performed|meeting|note|npn|bm|hearing|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO))|=)[:\s]+){_MONTH_NUM}-{_DAY}"
+            rf"(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|more|less|q)\b|[ \t]*to[ \t]*\d"
+            r"|[ \t]*per\b(?![ ](?:family|pt|patient|report|wife|husband|son|daughter)\b))",
             0.6,
         ),
         # A bare m-d with the guards of the bare m/d below and more: ranges are written with a hyphen far more
@@ -277,6 +278,13 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             rf"|discharged|d/c'?d|due|scheduled|appt|hearing|bm|flight|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)[:\s]+)"
             rf"{_MONTH_NUM}\.{_DAY}"
             rf"(?![\d%]|\.\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|per|q)\b|[ \t]*to[ \t]*\d)",
+            0.5,
+        ),
+        # "Dr Branch on 6.24.": a dotted month.day after "on" that ends the sentence (not a rate: "levo on 2.5").
+        Pattern(
+            "date (m.d after on, sentence end)",
+            rf"(?=\d{{1,2}}\.\d)(?<=\b(?i:on)[ ])(?<!\b(?i:{_DRIPS})\b[^\n.;]{{0,12}}){_MONTH_NUM}\.{_DAY}"
+            r"(?=[.;]?[ \t]*(?:\n|$)|[.;][ \t]+\p{Lu}|\.[ \t]+(?i:plan|pain|neuro|cv|resp|gi|gu|id|skin|heme)\b)",
             0.5,
         ),
         # "4.19 at 18:00", "10.30@0930", "6.12 @1500": a dotted month.day right before a time, unless a lab, a
@@ -696,6 +704,13 @@ _MORE_STREET_SUFFIXES = frozenset(
 )
 
 
+# What follows "via" in notes when it is no street: transport and media ("via Med flight Feb 4", "via phone").
+_TRANSPORT = frozenset(
+    "med medflight flight ambulance helicopter transport car wheelchair stretcher phone telephone email fax mail"
+    " interpreter ems als bls ed er".split()
+)
+
+
 class StreetAddressRecognizer(ClinicalPatternRecognizer):
     """Street addresses: house number + capitalised street name + suffix (St, Ave, Road, Blvd ...),
     optionally with an apartment or suite; units and post-office boxes on their own."""
@@ -835,8 +850,10 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             # "via ALS 10/14", "via Med flight 8/17": in notes "via" is the English preposition; a street has no
             # abbreviation for a name and no date for a house number ("Via Garibaldi 12", "Via del Monte 3").
             words = re.findall(r"\p{L}+", via.group(1))
-            date = re.fullmatch(r"(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])", via.group(2))
-            if date or any(w.isupper() and len(w) <= 5 for w in words) or is_clinical_term(words[0] if words else ""):
+            date = re.match(r"(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])(?![\d])", via.group(2))
+            transport = any(w.lower() in _TRANSPORT or re.fullmatch(_MONTH, w, re.IGNORECASE) for w in words)
+            caps = any(w.isupper() and len(w) <= 5 for w in words)
+            if date or caps or transport or is_clinical_term(words[0] if words else ""):
                 return True
         abbreviated = re.match(r"\d+[ ]+(?i:r|av|c/|ul|str)\.?[ ]+(.+?)[ ]+\d+[a-zA-Z]?$", pattern_text)
         if abbreviated:
