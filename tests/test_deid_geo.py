@@ -132,6 +132,7 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
             "pt in pacu 1430 then to floor. gave 2 units in micu 2300. in room 4844. from home 1200",
         ),
         (StreetAddressRecognizer, "transferred via ALS 10/14 at 04:45; via Med flight 8/17; via EMS 12 min"),
+        (StreetAddressRecognizer, "via Med flight Feb 4 @ 0720; via Med flight 9/16/10 @ 1045; via phone 3 times"),
     ],
 )
 def test_recognizer_keeps_clinical_text(recognizer_cls, text):
