@@ -2106,16 +2106,18 @@ SAFE_HARBOR_COVERAGE: dict[str, tuple[str, ...]] = {
 """Each of the 18 Safe-Harbor identifiers -> the entity types that cover it (empty: not covered)."""
 
 SAFE_HARBOR_GAPS: dict[str, str] = {
-    "names": "a lower-case name that is an English word or in no Faker locale list, after no label, title, "
+    "names": "a lower-case name that is an English word or in no Faker locale list, after no label, title, role, "
     "relative or action cue, is missed; a name that is also an English word and in no list, alone at a sentence "
-    "start, relies on spaCy; titles and credentials stay outside the name span",
-    "geographic_subdivisions": "a town in prose that is an English word only as spaCy finds it, after a home or "
-    "transfer cue or in an address block; lower-case non-Latin streets missed",
-    "dates_and_ages_over_89": "a bare m/d (2/12) right after a score or setting word stays; dotted dates with a "
-    "two-digit year (12.02.19) are missed (the residual scan flags them)",
+    "start and before no person verb, relies on spaCy; titles and credentials stay outside the name span",
+    "geographic_subdivisions": "a town in prose that is an English word only as spaCy finds it, after a home, "
+    "transfer or place cue or in an address block; some national address formats (H.No., Calle ... # 4-32) missed",
+    "dates_and_ages_over_89": "a bare m/d or m-d right after a score, setting, vital-sign or lab word stays; a "
+    "dotted m.d counts only after a date cue or before a time; dotted dates with a two-digit year (12.02.19) are "
+    "missed (the residual scan flags them)",
     "biometric_identifiers": "not covered: not detectable in text by patterns",
     "full_face_photographs": "not covered: images are outside this text pipeline",
-    "other_unique_identifiers": "partial: unlabelled codes with letters are missed; bare digit runs of 7+ only",
+    "other_unique_identifiers": "partial: unlabelled codes with letters and fewer than six digits are missed; "
+    "bare digit runs of 7+ only",
     "vehicle_identifiers": "partial: VINs and plates after a label only",
     "device_identifiers": "partial: serial numbers after a label only",
 }
