@@ -102,6 +102,22 @@ from clinical.deid.recognizers import (
         ),
         (LabelledNameRecognizer, "--jill tucker rn\n- Heidi page at #99529", ["jill tucker", "Heidi"]),
         (LabelledNameRecognizer, "sister's name is karen, she may call", ["karen"]),
+        (
+            LabelledNameRecognizer,
+            "notified. --erica w. rn\nl. young, rn / brandy k. sn (student)",
+            ["erica w.", "l. young", "brandy k."],
+        ),
+        (
+            LabelledNameRecognizer,
+            "at 1930. -Jennifer (RN)\nnotified. --RN Stephanie\ndr ngo notified --sp rn",
+            ["Jennifer", "Stephanie", "ngo", "sp"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "White, Betty is a 73 yo woman; June (resident) paged; neighbor E. Bishop called",
+            ["White, Betty", "June", "E. Bishop"],
+        ),
+        (LabelledNameRecognizer, "PT: ms thompson  MRN 9220383; Mr riley admitted", ["thompson", "riley"]),
         (LabelledNameRecognizer, "--cc rn\nsigned bh rn p# 83905; my rn aware", ["cc", "bh"]),
         (LabelledNameRecognizer, "tc from lily kelly (niece/hcp); SW joshua, daughter", ["lily kelly", "joshua"]),
         (
@@ -148,6 +164,7 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
         ),
         (LabelledNameRecognizer, "son will call back; wife states ok; the child's birthweight; night rn aware"),
         (LabelledNameRecognizer, "daughters at bedside; dr aware; mild mr and tr; ms changes; md notified"),
+        (LabelledNameRecognizer, "T2 MR sequences; MS lesions noted; mild mr noted; HR 80 -90 and - plan"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):

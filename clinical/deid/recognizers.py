@@ -890,7 +890,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     _CREDENTIALS = (
         r"(?:MD|M\.D\.|DO|RN|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
-        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN)"
+        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN|SN)"
     )
     _RELATIVE = (
         r"(?i:wife|husband|spouse|partner|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt"
@@ -901,6 +901,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"|kid|kids|child|baby|grandkid|twin|sons|daughters|sisters|brothers|children|grandchildren|grandsons"
         r"|granddaughters|nieces|nephews|parents|friends|cousins)"
     )
+    _ROLE = r"(?i:resident|fellow|intern|attending|rn|md|np|pa|sw|cm|rt|nurse|student)"
     # "Rev." and "Fr." only with their dot ("16 Fr Foley" is a catheter size).
     _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Atty|Rev)\.?|Fr\.)"
     _LABEL = (
@@ -924,7 +925,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             rf"|(?:is|was)[ ]called|dear)[ ,:]+){_NAME}",
             0.7,
         ),
-        Pattern("name after a relative", rf"(?<=\b{_RELATIVE}(?:'s)?[ ]?[,(]?[ ]?){_NAME}", 0.55),
+        Pattern("name after a relative", rf"(?<=\b{_RELATIVE}(?:'s)?[ ]?[,(]?[ ]?)(?:\p{{Lu}}\.[ ]?)?{_NAME}", 0.55),
         Pattern(
             "name after 'signed by' / 'given to'",
             rf"(?<=\b(?i:(?:(?:electronically[ ])?(?:co-?)?signed|dictated|transcribed|seen|examined|evaluated|reviewed"
@@ -934,8 +935,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "name after a lower-case title",
-            rf"(?<=\b(?:(?i:dr|mr|mrs|ms|mx|prof|atty|rev)\.[ ]?|(?i:dr|atty|rev)[ ]))(?:\p{{L}}\.[ ]?)?{_ANY_WORD}"
-            rf"(?:[ ]\p{{L}}\.)?"
+            rf"(?<=\b(?:(?i:dr|mr|mrs|ms|mx|prof|atty|rev)\.[ ]?|(?i:dr|atty|rev)[ ]|(?:[Mm]rs?|[Mm]s)[ ]))"
+            rf"(?:\p{{L}}\.[ ]?)?{_ANY_WORD}(?:[ ]\p{{L}}\.)?"
             rf"(?:[ ]{_NAME_WORD})?",
             0.6,
         ),
@@ -947,18 +948,18 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS}\b)", 0.75),
         # "call Summer (son) at ...": a name before a relative in brackets.
-        Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\({_RELATIVE}(?:/\w+)?\))", 0.7),
+        Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\((?:{_RELATIVE}|{_ROLE})(?:/\w+)?\))", 0.7),
         # "tc from lily kelly (niece/hcp)", "glen (neighbor) in braintree".
         Pattern(
             "lower-case name before a relative in brackets",
             rf"(?<![\p{{L}}\d'’\-])\p{{Ll}}[\p{{Ll}}'’\-]+(?:[ ]\p{{Ll}}[\p{{Ll}}'’\-]+)?"
-            rf"(?=[ ]?\({_RELATIVE}(?:/\w+)?\))",
+            rf"(?=[ ]?\((?:{_RELATIVE}|{_ROLE})(?:/\w+)?\))",
             0.55,
         ),
         # "--cc rn", "signed bh rn p# 83905", "sm rn" alone on its line: a nurse's initials.
         Pattern(
             "initials before a credential",
-            r"(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|\bsigned[ ]))\p{Ll}{2,3}(?=[ ](?i:rn|md|np|lpn)\b)",
+            r"(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|[ \t]-{1,2}[ ]?|\bsigned[ ]))\p{Ll}{2,3}(?=[ ](?i:rn|md|np|lpn|sn)\b)",
             0.5,
         ),
         # "Walker began writing", "Rose called to check on pt", "selma is from": one or two name words before
@@ -983,8 +984,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "- thuy rn", "douglas rn pgr 9-3909", "--jg rn".
         Pattern(
             "lower-case name before a credential",
-            r"(?<![\p{L}\d'’\-])(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?"
-            r"(?=,?[ ](?i:rn|md|np|lpn|rt|pa|bsn|rrt)\b)",
+            r"(?<![\p{L}\d'’\-])(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?:[ ]\p{Ll}\.)?"
+            r"(?=,?[ ](?i:rn|md|np|lpn|rt|pa|bsn|rrt|sn)\b)",
             0.55,
         ),
         # "father lewis at bedside", "wife olive", "chaplain ford", "husband deepak price".
@@ -1001,6 +1002,13 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             r"(?<=^[ \t]*-{1,2}[ \t]?)\p{L}[\p{L}'’\-]*(?:[ ]\p{L}\.?(?=[ ]))?(?:[ ]\p{L}[\p{L}'’\-]+)?",
             0.55,
         ),
+        # "... notified. -ellen rn", "--June (RN)", "--RN Stephanie": a name after a dash that ends the line.
+        Pattern(
+            "name in a dash signature",
+            r"(?=\p{L})(?<=(?:^|[ \t])-{1,2}[ ]?(?:RN[ ])?)\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]+)?(?:[ ]\p{L}\.)?"
+            r"(?=[ ]?(?:\(?(?i:rn|md|np|sn|lpn)\)?)?[ \t]*(?:\n|$))",
+            0.55,
+        ),
         # "sister's name is karen", "wife's name is Ann".
         Pattern(
             "name after 'X's name is'",
@@ -1008,7 +1016,11 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             0.6,
         ),
         # "S: June Waters, 96yo, bed 12" (handoffs), "Wade Fisher, 91 y/o".
-        Pattern("name before an age", rf"{_NAME}(?=,[ ]?\d{{1,3}}[ ]?(?i:yo|y/o|y\.o\.|year|yr|-year)\b)", 0.7),
+        Pattern(
+            "name before an age",
+            rf"{_NAME}(?=(?:,[ ]?|[ ](?:is|was)[ ]an?[ ])\d{{1,3}}[ ]?-?(?i:yo|y/o|y\.o\.|year|yr)\b)",
+            0.7,
+        ),
         # "Resident May notified", "oncoming RN Will", "SW Ivy following", "Cards fellow Sky aware".
         Pattern(
             "name after a role",
@@ -1171,6 +1183,7 @@ _CHECKED_AS_A_PERSON = frozenset(
         "lower-case name after a role",
         "lower-case name before a credential",
         "name on a signature line",
+        "name in a dash signature",
         "name after 'X's name is'",
         "lower-case name after a relative",
         "lower-case name before a relative in brackets",
