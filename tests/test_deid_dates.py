@@ -101,6 +101,8 @@ def test_recognizer_keeps_clinical_numbers(recognizer_cls, text):
         ("aged 101, lives alone", "aged [AGE 90+], lives alone"),
         ("A 67-year-old man.", "A 67-year-old man."),
         ("Diagnosed in 1995; strength 4/5.", "Diagnosed in 1995; strength 4/5."),
+        ("EVENT NOTE: 4/17/2006 @2300: pt pulled out NGT", "EVENT NOTE: [DATE 2006]: pt pulled out NGT"),
+        ("Cath planned for 12/5 0230 per team; K 3.6 at 0400.", "Cath planned for [DATE] per team; K 3.6 at 0400."),
     ],
 )
 def test_safe_harbor_date_and_age_rules(deid, text, expected):

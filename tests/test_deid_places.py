@@ -20,6 +20,13 @@ from clinical.deid.places import (
     ("recognizer_cls", "text", "expected"),
     [
         (AnyCaseFacilityRecognizer, "at hebrew rehab in hyde park", ["hebrew rehab"]),
+        (TransferPlaceRecognizer, "Pt is a 53 y/o M admitted from SSH on 6/27", ["SSH"]),
+        (TransferPlaceRecognizer, "admitted from mount auburn on 10/10@0915", ["mount auburn"]),
+        (
+            TownAfterPlaceRecognizer,
+            "lives in stoughton, unable to visit; pcp is dr. j. simpson in winchester.",
+            ["stoughton", "winchester"],
+        ),
         (AnyCaseFacilityRecognizer, "at braintree rehab in marshfield", ["braintree rehab"]),
         (AnyCaseFacilityRecognizer, "from cape cod hospital in hingham via", ["cape cod hospital"]),
         (AnyCaseFacilityRecognizer, "screening for rehab at spaulding rehab.", ["spaulding rehab"]),

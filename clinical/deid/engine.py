@@ -431,7 +431,7 @@ def join_coordinated_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 # A time written after a date belongs to it: "12/2 @ 0700", "2-25 @0645", "10/11 0500", "6-1 at 17:15".
 _TIME_AFTER_DATE = re.compile(
-    r"(?:[ ]?@[ ]?|[ ]+(?:at[ ]+)?)(?:[01]\d|2[0-3]):?[0-5]\d(?![\d:]|[.,/-]\d|[ ]?(?i:mg|ml|cc|units?)\b)"
+    r"(?:[ ]?@[ ]?|[ ]+(?:at[ ]+)?)(?:[01]\d|2[0-3]):?[0-5]\d(?!\d|[.,/:-]\d|[ ]?(?i:mg|ml|cc|units?)\b)"
 )
 
 

@@ -67,7 +67,8 @@ _SAINT = re.compile(
 )
 
 _TRANSFER_CUE = re.compile(
-    r"\b(?:transferred|transfer|tx'?d|d/c'?d|discharged|records|came|sent)[ ]from[ ]|\b(?:adm(?:itted|ission)?|"
+    r"\b(?:transferred|transfer|tx'?d|d/c'?d|discharged|records|came|sent|admitted|adm|readmitted|arrived)[ ]from[ ]"
+    r"|\b(?:adm(?:itted|ission)?|"
     r"readmitted|sent|transferred|discharged|d/c'?d)[ ]to[ ]|\b(?:was|were|is|been|seen|rehab|stay|stayed|stays)"
     r"[ ]at[ ]|(?<=\d)[ ]at[ ](?=\p{L})",
     re.IGNORECASE,
@@ -85,6 +86,10 @@ day", "hospital acquired")."""
 _TOWN_CUE = re.compile(
     r"\b(?:court|church|parish|temple|synagogue|mosque|congregation)[ ]in[ ]"
     r"|\b(?:lives?|living|resides?|residing)[ ](?:w/|with)[ ](?:his[ ]|her[ ]|their[ ])?\p{L}+[ ]in[ ]"
+    # "lives in stoughton", "pcp is dr. j. simpson in winchester", a sentence that starts "from medford, ..."
+    r"|\b(?:lives?|living|resides?|residing|works?|working|home|apartment)[ ]in[ ]"
+    r"|\bdr\.?[ ](?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*[ ]in[ ]"
+    r"|(?:^|(?<=[.;:][ ]))from[ ](?=\p{L}+[,.])"
     r"|\b(?:son|daughter|dtr|wife|husband|sister|brother|niece|nephew|mother|father|friend|neighbor|family"
     r"|cousin|aunt|uncle|grandson|granddaughter|grandmother|grandfather|hcp)(?:-in-law)?\)?"
     r"(?:[ ,]+(?!in\b)\p{L}[\p{L}'’\-]*){0,3}[ ,]*[ ]in[ ]",
