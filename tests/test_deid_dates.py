@@ -53,6 +53,7 @@ from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognize
         (AgeOver89Recognizer, "S: Lisa, 96yo, bed 12", ["96"]),
         (AgeOver89Recognizer, "101 yo M", ["101"]),
         (AgeOver89Recognizer, "a woman in her 90s", ["90s"]),
+        (AgeOver89Recognizer, "pt is a 92m from lebanon; HPI: 98F resident of\n104yow with", ["92", "98", "104"]),
     ],
 )
 def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
@@ -83,6 +84,7 @@ def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
         (AgeOver89Recognizer, "a 74-year-old man"),
         (AgeOver89Recognizer, "HR 95 bpm"),
         (AgeOver89Recognizer, "SpO2 92% on room air"),
+        (AgeOver89Recognizer, "T 98F, HR 80; Tmax: 99F; VS: 98F 80 120/70"),
     ],
 )
 def test_recognizer_keeps_clinical_numbers(recognizer_cls, text):

@@ -20,6 +20,11 @@ from clinical.deid.places import (
     ("recognizer_cls", "text", "expected"),
     [
         (AnyCaseFacilityRecognizer, "at hebrew rehab in hyde park", ["hebrew rehab"]),
+        (
+            AnyCaseFacilityRecognizer,
+            "HD (MWF at Fenway Community Health) 3x/week",
+            ["Fenway Community Health"],
+        ),
         (TransferPlaceRecognizer, "Pt is a 53 y/o M admitted from SSH on 6/27", ["SSH"]),
         (TransferPlaceRecognizer, "admitted from mount auburn on 10/10@0915", ["mount auburn"]),
         (

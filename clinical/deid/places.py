@@ -52,9 +52,11 @@ GENERIC_WORDS = frozenset(
 _STRONG_FACILITY = (
     r"hospital|medical[ ]cent(?:er|re)|health[ ]cent(?:er|re)|care[ ]cent(?:er|re)|nursing[ ]home"
     r"|skilled[ ]nursing(?:[ ]facility)?|nursing[ ]facility|rehab(?:ilitation)?(?:[ ](?:center|hospital|facility))?"
-    r"|manor|hospice|clinic|vna|senior[ ]life"
+    r"|manor|hospice|clinic|vna|senior[ ]life|assisted[ ]living|home[ ]care|tabernacle"
 )
-_WEAK_FACILITY = r"house|court|general|memorial|regional|crossing"
+# Weak facility words name a place only after a word that names something ("Fenway Community Health",
+# "kenmore family practice", "Pine Knoll Nursing"; not "public health", "private practice").
+_WEAK_FACILITY = r"house|court|general|memorial|regional|crossing|health|practice|nursing"
 _FACILITY = re.compile(rf"\b(?:(?P<strong>{_STRONG_FACILITY})|(?P<weak>{_WEAK_FACILITY}))\b", re.IGNORECASE)
 _PASS_THROUGH = frozenset({"general", "memorial", "regional", "community", "university", "county", "medical"})
 _PREVIOUS_WORD = re.compile(r"(?:^|(?<=[ ]))(?P<word>[\p{L}][\p{L}'’.\-]*)[ ]$")

@@ -214,6 +214,14 @@ class UniqueIdRecognizer(ClinicalPatternRecognizer):
         Pattern("id (bare 7-19 digits)", r"(?<![\w.,/-])\d{7,19}(?![\w,/-]|\.\d)", 0.45),
         # "W135605720", "f708492919", "B22329426": a plan, member or account code with a letter prefix.
         Pattern("id (letters and digits)", r"(?<![\w.-])[A-Za-z]{1,3}\d{6,12}(?![\w-]|\.\w)", 0.5),
+        # "IR-154495", "ir-820186": a letter prefix and a hyphen before five or more digits.
+        Pattern("id (letters, hyphen, digits)", r"(?<![\w.-])[A-Za-z]{1,4}-\d{5,12}(?![\w-]|\.\w)", 0.5),
+        # "MassHealth #1VF4-VD1-LU20", "#301075365A": a code after "#" with four or more digits.
+        Pattern(
+            "id (after #)",
+            r"(?<=#[ ]?)(?=(?:[A-Za-z-]*\d){4})[A-Za-z0-9][A-Za-z0-9-]{3,24}(?![\w-]|\.\w)",
+            0.5,
+        ),
         Pattern("id (grouped card-like)", r"(?<![\w.-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?(?![\w.-])", 0.5),
     ]
     CONTEXT = ["id", "number", "no", "card", "account"]
@@ -372,6 +380,14 @@ class AgeOver89Recognizer(ClinicalPatternRecognizer):
             0.85,
         ),
         Pattern("age (aged n)", rf"(?<=\b(?:age|aged|age:)\s*[:=]?\s*){_AGE}\b(?![.\d])", 0.85),
+        # "is a 92m from", "HPI: 98F resident of", "104yow with": the age and sex written together, after "a" or
+        # a label or at a line start (a temperature "T 98F" has its own word before it).
+        Pattern(
+            "age (n and sex)",
+            rf"(?<=(?:\ban?[ ]|^[ \t]*|:[ ]?))(?<!\b(?i:t|temp|tmax|tc|temperature|vs|vitals)[:=]?[ ]?){_AGE}"
+            r"(?=(?:[ ]?(?:yo|y/o|y\.o\.))?[ ]?(?:[mfwMFW]|male|female|woman|man)\b)",
+            0.6,
+        ),
         Pattern(
             "age (in her 90s)",
             r"(?<=\bin\s+(?:his|her|their|the)\s+(?:late\s+|early\s+|mid\s+)?)(?:9|1[0-2])0s\b",
@@ -1630,7 +1646,7 @@ class VehicleIdRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "vehicle (plate)",
             r"(?=[A-Z0-9-]*\d)(?<=\b(?:licen[sc]e\s+plate|plate(?:\s*(?:number|no\.?|#))?|tag\s*(?:number|no\.?|#))(?:\b|(?<=[#.]))\s*[:#]?\s*)"
-            r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{1,8}\b",
+            r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{1,8}(?:[ ][A-Z0-9]{2,4}\b(?<=\d))?\b",
             0.85,
         ),
     ]
