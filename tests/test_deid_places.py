@@ -22,6 +22,12 @@ from clinical.deid.places import (
         (AnyCaseFacilityRecognizer, "at hebrew rehab in hyde park", ["hebrew rehab"]),
         (
             AnyCaseFacilityRecognizer,
+            "through VNA of Cape Cod (ph 617); F/u at Riverside Cardiology",
+            ["VNA of Cape Cod", "Riverside Cardiology"],
+        ),
+        (AnyCaseFacilityRecognizer, "arranged through Northeast Medical Supply (ph 978)", ["Northeast Medical Supply"]),
+        (
+            AnyCaseFacilityRecognizer,
             "HD (MWF at Fenway Community Health) 3x/week",
             ["Fenway Community Health"],
         ),
@@ -90,6 +96,7 @@ def test_place_recognizers_find_places(recognizer_cls, text, expected):
         "HR 80 at rest, 5 at bedtime",
         "family in room, wife in tears",
         "moved from new york to florida; court in Massachusetts",
+        "heart failure center; the center; cancer center; pulmonary associates; medical supply; VNA of the patient",
     ],
 )
 def test_place_recognizers_keep_clinical_text(text):

@@ -24,7 +24,8 @@ PLACE_WORDS = frozenset(
     harbor harbour point mount mt saint st holy lady cape bay valley lake river hill hills oak oaks crossing
     park north south east west new fall falls plain plains heights beach village springs spring brook
     glen wood woods pine pines maple elm cedar birch willow crest view ridge meadow meadows field fields
-    grove garden gardens green haven rock stone shore island port mill mills forest lakes bridge
+    grove garden gardens green haven rock stone shore island port mill mills forest lakes bridge riverside
+    bayside bayview eastside westside northeast northwest southeast southwest golden lakeside hillside seaside
     """.split()
 )
 """Words that name places although some are clinical words ("harbor", "point", "crossing")."""
@@ -56,7 +57,10 @@ _STRONG_FACILITY = (
 )
 # Weak facility words name a place only after a word that names something ("Fenway Community Health",
 # "kenmore family practice", "Pine Knoll Nursing"; not "public health", "private practice").
-_WEAK_FACILITY = r"house|court|general|memorial|regional|crossing|health|practice|nursing"
+_WEAK_FACILITY = (
+    r"house|court|general|memorial|regional|crossing|health|practice|nursing|cent(?:er|re)|associates|partners"
+    r"|supply|cardiology|neurology|renal|pulmonary|oncology|nephrology|urology|orthopedics|dermatology|pediatrics"
+)
 _FACILITY = re.compile(rf"\b(?:(?P<strong>{_STRONG_FACILITY})|(?P<weak>{_WEAK_FACILITY}))\b", re.IGNORECASE)
 _PASS_THROUGH = frozenset({"general", "memorial", "regional", "community", "university", "county", "medical"})
 _PREVIOUS_WORD = re.compile(r"(?:^|(?<=[ ]))(?P<word>[\p{L}][\p{L}'’.\-]*)[ ]$")
@@ -225,13 +229,24 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
             words.append(word)
             pos = prev.start()
         if not words:
+            tail = _OF_PLACE.match(text, m.end()) if m.group("strong") is not None else None
+            if tail is not None and all(qualifies(w) for w in tail.group("place").split()):
+                if any(is_named(w) for w in tail.group("place").split()):
+                    spans.append((m.start(), tail.end()))  # "VNA of Cape Cod"; not "VNA of the patient"
             continue
         if m.group("weak") is not None and not any(w == "st" or is_named(w) for w in words):
             continue  # "feeling general", "sober house", "probate court"
         if (text[pos:start].strip()).lower() in _ALLOWED_PLACES:
             continue
-        spans.append((pos, m.end()))
+        end = m.end()
+        tail = _OF_PLACE.match(text, end)
+        if tail is not None and all(qualifies(w) for w in tail.group("place").split()):
+            end = tail.end()  # "VNA of Cape Cod", "Sunrise of Milton"
+        spans.append((pos, end))
     return spans
+
+
+_OF_PLACE = re.compile(r"[ ](?i:of)[ ](?P<place>\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]*)?)(?![\p{L}])")
 
 
 def _shape(word: str) -> str:
