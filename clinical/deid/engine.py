@@ -28,7 +28,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer 
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
 from spacy.attrs import IDX, LENGTH  # noqa: E402
 
-from clinical.deid.lexicons import FUNCTION_WORDS  # noqa: E402
+from clinical.deid.lexicons import FUNCTION_WORDS, warm_lexicons  # noqa: E402
 from clinical.deid.recognizers import (  # noqa: E402
     FAKER_COUNTRIES,
     RECOGNIZERS_VERSION,
@@ -724,6 +724,7 @@ class Deidentifier:
         )
         self._entities = [e for e in self.policy.entities if e in self._analyzer.get_supported_entities()]
         self.model_name = model
+        warm_lexicons()
 
     def detect(self, text: str) -> list[PhiSpan]:
         """Identifier spans in `text`, sorted, overlaps merged (offsets into `text`, end exclusive).

@@ -220,3 +220,14 @@ def faker_last_names() -> frozenset[str]:
     a word of this list right after a first name is a surname there ("Zoe Young")."""
     _, last = _faker_locale_names()
     return frozenset(w.lower() for n in last for w in _WORD.findall(n) if len(w) > 1)
+
+
+def warm_lexicons() -> None:
+    """Build every word list now (~0.5 s once per process) rather than inside the first note that needs it:
+    the engine calls this when it loads, so no note's timing or latency carries the cost."""
+    clinical_vocabulary()
+    person_names()
+    listed_name_words()
+    common_first_names()
+    faker_last_names()
+    english_words()

@@ -509,6 +509,10 @@ class ZipCodeRecognizer(ClinicalPatternRecognizer):
     CONTEXT = ["zip", "postal"]
 
 
+_TOWN_WINDOW = 80
+"""Characters before a postcode in which a lower-case town and its cue are looked for."""
+
+
 class PlacePostcodeRecognizer(CodeRecognizer):
     """Non-US postcodes written after their town ("ARENDAL 4844", "Costamezzana 43015", "Quinta de São
     Tiago 3610-114", "ÖVERTURINGEN 840 24", "Mill Village B0J 2H0"): a postcode shape right after a
@@ -533,6 +537,8 @@ class PlacePostcodeRecognizer(CodeRecognizer):
         r"(?![\p{L}\d/]|[.,:]\d|\s*(?i:mg|mcg|g|ml|units?|iu|%|mmol|meq|kg|cm|mm|am|pm|hrs?|h|min|x)\b)"
     )
 
+    _CODE_ONLY = re.compile(rf"(?<![\p{{L}}\d]){_CODE}")
+
     @staticmethod
     def _town_word(word: str, is_english_word) -> bool:
         if len(word) < 4:
@@ -548,13 +554,22 @@ class PlacePostcodeRecognizer(CodeRecognizer):
         results = []
         found = [(m, m.start("place")) for m in self._PATTERN.finditer(text)]
         if _LOWER_STREET_HINT.search(text):
-            # a lower-case town after "in", "from", "to", "near" ("in barra de carrasco 15000"), read capitalised
-            for m in self._PATTERN.finditer(capitalised_view(text)):
-                if any(c.isupper() for c in text[m.start() : m.end()]):
-                    continue
-                cues = list(_LOWER_TOWN_CUE.finditer(text, max(0, m.start() - 6), m.start("code")))
-                if cues and cues[-1].end() < m.start("code"):
-                    found.append((m, cues[-1].end()))
+            # a lower-case town after "in", "from", "to", "near" ("in barra de carrasco 15000"), read capitalised;
+            # the capitalised view is scanned only in a window before each postcode-shaped number (a scan of the
+            # whole view tries every word as the start of a town).
+            view = capitalised_view(text)
+            seen: set[int] = set()
+            for code in self._CODE_ONLY.finditer(view):
+                lo, hi = max(0, code.start() - _TOWN_WINDOW), min(len(view), code.end() + 40)
+                for m in self._PATTERN.finditer(view, lo, hi):
+                    if m.start("code") != code.start() or m.start() in seen:
+                        continue
+                    seen.add(m.start())
+                    if any(c.isupper() for c in text[m.start() : m.end()]):
+                        continue
+                    cues = list(_LOWER_TOWN_CUE.finditer(text, max(0, m.start() - 6), m.start("code")))
+                    if cues and cues[-1].end() < m.start("code"):
+                        found.append((m, cues[-1].end()))
         for m, place_start in found:
             words = re.findall(r"\p{L}[\p{L}'’\-]*", text[place_start : m.end("place")].title())
             if not any(self._town_word(w, is_english_word) for w in words):
@@ -951,6 +966,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "name after a lower-case title",
+            rf"(?=\p{{L}})(?<![\p{{L}}\d'’\-])"
             rf"(?<=\b(?:(?i:dr|mr|mrs|ms|mx|prof|atty|rev)\.[ ]?|(?i:dr|atty|rev)[ ]|(?:[Mm]rs?|[Mm]s)[ ]))"
             rf"(?:\p{{L}}\.[ ]?)?{_ANY_WORD}(?:[ ]\p{{L}}\.)?"
             rf"(?:[ ]{_NAME_WORD})?",
@@ -975,7 +991,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "--cc rn", "signed bh rn p# 83905", "sm rn" alone on its line: a nurse's initials.
         Pattern(
             "initials before a credential",
-            r"(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|[ \t]-{1,2}[ ]?|\bsigned[ ]))\p{Ll}{2,3}(?=[ ](?i:rn|md|np|lpn|sn)\b)",
+            r"(?=\p{Ll}{2,3}[ ](?i:rn|md|np|lpn|sn)\b)(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|[ \t]-{1,2}[ ]?|\bsigned[ ]))"
+            r"\p{Ll}{2,3}(?=[ ](?i:rn|md|np|lpn|sn)\b)",
             0.5,
         ),
         # "Walker began writing", "Rose called to check on pt", "selma is from": one or two name words before
@@ -991,10 +1008,10 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # the engine's `extend_lower_case_names`).
         Pattern(
             "lower-case name after a role",
-            r"(?=\p{Ll})(?<=\b(?i:rn|np|md|sw|cm|pa|rt|wocn|resident|fellow|intern|attending|nurse|case[ ]manager"
-            r"|social[ ]worker|lawyer|attorney|atty\.?|rev\.?|pharmacist|chaplain|priest|pastor)[ ])"
-            r"(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+"
-            r"(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?![\p{L}\d'’\-])",
+            r"\b(?i:rn|np|md|sw|cm|pa|rt|wocn|resident|fellow|intern|attending|nurse|case[ ]manager"
+            r"|social[ ]worker|lawyer|attorney|atty\.?|rev\.?|pharmacist|chaplain|priest|pastor)"
+            r"(?![\p{L}\d'’\-])[ ](?P<name>(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?)"
+            r"(?![\p{L}\d'’\-])",
             0.55,
         ),
         # "- thuy rn", "douglas rn pgr 9-3909", "--jg rn".
@@ -1007,9 +1024,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "father lewis at bedside", "wife olive", "chaplain ford", "husband deepak price".
         Pattern(
             "lower-case name after a relative",
-            rf"(?=\p{{Ll}})(?<![\p{{L}}'’\-])(?<=\b{_RELATIVE}[ ]?[,(]?[ ]?)(?:\p{{Ll}}\.[ ]?)?"
-            r"\p{Ll}[\p{Ll}'’\-]+"
-            r"(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?![\p{L}\d'’\-])",
+            rf"\b{_RELATIVE}(?![\p{{L}}'’\-])[ ]?[,(]?[ ]?(?P<name>(?:\p{{Ll}}\.[ ]?)?\p{{Ll}}[\p{{Ll}}'’\-]+"
+            r"(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?)(?![\p{L}\d'’\-])",
             0.55,
         ),
         # A signature line: "--jill tucker rn", "- Heidi page at #99529", "--kg rn".
@@ -1021,7 +1037,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "... notified. -ellen rn", "--June (RN)", "--RN Stephanie": a name after a dash that ends the line.
         Pattern(
             "name in a dash signature",
-            r"(?=\p{L})(?<=(?:^|[ \t])-{1,2}[ ]?(?:RN[ ])?)\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]+)?(?:[ ]\p{L}\.)?"
+            r"(?:^|(?<=[ \t]))-{1,2}[ ]?(?:RN[ ])?(?P<name>\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]+)?(?:[ ]\p{L}\.)?)"
             r"(?=[ ]?(?:\(?(?i:rn|md|np|sn|lpn)\)?)?[ \t]*(?:\n|$))",
             0.55,
         ),
@@ -1040,10 +1056,10 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "Resident May notified", "oncoming RN Will", "SW Ivy following", "Cards fellow Sky aware".
         Pattern(
             "name after a role",
-            rf"(?=\p{{Lu}}(?:\p{{Ll}}|\.))(?<=\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
+            rf"\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
             rf"|nurse|case[ ]manager|social[ ]worker|charge[ ]nurse|nutritionist|dietitian|pharmacist|therapist|lawyer"
-            rf"|attorney"
-            rf"|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?)):?[ ])(?:\p{{Lu}}\.[ ]?)?{_NAME}",
+            rf"|attorney|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?))(?![\p{{L}}]):?[ ]"
+            rf"(?P<name>(?=\p{{Lu}}(?:\p{{Ll}}|\.))(?:\p{{Lu}}\.[ ]?)?{_NAME})",
             0.6,
         ),
         Pattern(
@@ -1084,7 +1100,13 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             if not pattern.compiled_regex:
                 pattern.compiled_regex = re.compile(pattern.regex, flags=self.global_regex_flags)
                 pattern.compiled_with_flags = self.global_regex_flags
+            prefilter = _PREFILTERS.get(pattern.name)
+            if prefilter is not None and prefilter.search(text) is None:
+                continue  # the pattern's cue is nowhere in the note: skip a scan that tries every word
+            named = "name" in pattern.compiled_regex.groupindex
             for m in pattern.compiled_regex.finditer(text):
+                if named:
+                    m = _NameGroup(m)  # the cue is matched, the name group is the span
                 if m.end() <= m.start():
                     continue
                 if pattern.name in _CHECKED_AS_A_PERSON:
@@ -1141,6 +1163,36 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         """The weak-cue rule of `_invalid` (presidio's own pattern loop; `analyze` applies both rules)."""
         return self._invalid(pattern_text, strong=False)
+
+
+_PREFILTERS = {
+    "lower-case name before a credential": re.compile(r"[ ](?i:rn|md|np|lpn|rt|pa|bsn|rrt|sn)\b"),
+    "lower-case name before a relative in brackets": re.compile(r"\((?i:[a-z]+)(?:/\w+)?\)"),
+    "name before a person verb": re.compile(
+        r"[ ](?:lives|lived|resides|is[ ]from|was[ ]from|was[ ]born|began|said|says|states|stated|reports"
+        r"|reported|called|visited|phoned|spoke|asked|told|agreed|consented|declined|arrived)\b"
+    ),
+    "name in a dash signature": re.compile(r"(?:^|[ \t])-", re.MULTILINE),
+    "initials before a credential": re.compile(r"[ ](?i:rn|md|np|lpn|sn)\b"),
+}
+"""A cheap search per pattern whose regex tries every word: no match, no scan."""
+
+
+class _NameGroup:
+    """A regex match seen through its "name" group (start, end, group(0)): patterns that match their cue
+    instead of looking behind for it at every position."""
+
+    def __init__(self, match) -> None:
+        self._match = match
+
+    def start(self) -> int:
+        return self._match.start("name")
+
+    def end(self) -> int:
+        return self._match.end("name")
+
+    def group(self, index: int = 0) -> str:
+        return self._match.group("name") if index == 0 else self._match.group(index)
 
 
 _CUE_AFTER = frozenset(
