@@ -32,9 +32,11 @@ from clinical.deid.lexicons import FUNCTION_WORDS, warm_lexicons  # noqa: E402
 from clinical.deid.recognizers import (  # noqa: E402
     FAKER_COUNTRIES,
     RECOGNIZERS_VERSION,
+    US_STATES,
     build_recognizers,
     is_clinical_term,
 )
+from clinical.deid.recognizers import capitalised_view as _capitalised_view  # noqa: E402
 from clinical.deid.surrogate import SURROGATE_VERSION, SurrogateGenerator  # noqa: E402
 from clinical.ids import content_hash  # noqa: E402
 
@@ -591,9 +593,8 @@ _INTERSECTION_AND = re.compile(r"(?<=(?<![\p{L}'’\-])\p{Lu}[\p{L}'’\-]*[ ]+)
 
 
 _WORDS = re.compile(r"\p{L}+")
-# Lower-case blocks are read through the capitalised view the street recognizers use (same offsets).
-from clinical.deid.recognizers import US_STATES  # noqa: E402
-from clinical.deid.recognizers import capitalised_view as _capitalised_view  # noqa: E402
+# Lower-case blocks are read through the capitalised view the street recognizers use (same offsets):
+# `_capitalised_view`, imported at the top.
 
 
 def _state_code_before_postcode(source: str, tail) -> bool:

@@ -168,6 +168,16 @@ class ClinicalPatternRecognizer(PatternRecognizer):
             version=RECOGNIZERS_VERSION,
         )
 
+    def result(self, start: int, end: int, score: float, pattern_name: str, regex: str) -> RecognizerResult:
+        """A result with the explanation and recognizer metadata presidio's own pattern loop gives its results
+        (the context enhancer reads both), for recognizers whose `analyze` adds matches of its own."""
+        explanation = self.build_regex_explanation(self.name, pattern_name, regex, score, None, self.global_regex_flags)
+        metadata = {
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+        }
+        return RecognizerResult(self.supported_entities[0], start, end, score, explanation, metadata)
+
 
 class CodeRecognizer(EntityRecognizer):
     """A recognizer whose logic is code (no patterns, nothing to load up front: word lists are built on
@@ -853,16 +863,8 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         if self.supported_entities[0] in entities:
             for start, end in lower_case_streets(text, self._lower_case_patterns()):
-                if self.invalidate_result(text[start:end]):
-                    continue
-                explanation = self.build_regex_explanation(
-                    self.name, "address (lower case)", "capitalised view", 0.6, None, CASE_SENSITIVE
-                )
-                metadata = {
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                }
-                results.append(RecognizerResult("STREET_ADDRESS", start, end, 0.6, explanation, metadata))
+                if not self.invalidate_result(text[start:end]):
+                    results.append(self.result(start, end, 0.6, "address (lower case)", "capitalised view"))
         return results
 
     @classmethod
@@ -996,7 +998,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             0.5,
         ),
         # "Walker began writing", "Rose called to check on pt", "selma is from": one or two name words before
-        # what people do (checked by `_person_before_verb`: every word a listed name or of a name's shape).
+        # what people do (checked by `_name_words_ok`: every word a listed name or of a name's shape).
         Pattern(
             "name before a person verb",
             r"(?<![\p{L}\d'’\-])\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?"
@@ -1092,10 +1094,6 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         """Each pattern's matches, filtered by how strong its cue is (`_invalid`), and a title-case word after a
         title that no pattern took ("Dr. Lake")."""
         results = []
-        metadata = {
-            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-        }
         for pattern in self.patterns:
             if not pattern.compiled_regex:
                 pattern.compiled_regex = re.compile(pattern.regex, flags=self.global_regex_flags)
@@ -1107,43 +1105,26 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             for m in pattern.compiled_regex.finditer(text):
                 if named:
                     m = _NameGroup(m)  # the cue is matched, the name group is the span
-                if m.end() <= m.start():
-                    continue
-                if pattern.name in _CHECKED_AS_A_PERSON:
-                    # The longest run of name words: from the start, or up to the end when the cue follows.
-                    strict = pattern.name in _STRICT_PERSON_CHECK
-                    if pattern.name == "initials before a credential":
-                        # A nurse's initials: any two or three letters that are no word a note uses there ("my rn").
-                        from clinical.deid.lexicons import FUNCTION_WORDS
-
-                        key = m.group(0)
-                        ok = key not in FUNCTION_WORDS and key not in _NOT_A_PERSON_BEFORE_VERB
-                        trimmed = (0, len(key)) if ok else None
-                    else:
-                        trimmed = _person_words(m.group(0), from_end=pattern.name in _CUE_AFTER, strict=strict)
-                    if trimmed is None:
-                        continue
-                    start, end = m.start() + trimmed[0], m.start() + trimmed[1]
-                    explanation = self.build_regex_explanation(
-                        self.name, pattern.name, pattern.regex, pattern.score, None, self.global_regex_flags
-                    )
-                    results.append(RecognizerResult("PERSON", start, end, pattern.score, explanation, dict(metadata)))
-                    continue
-                elif self._invalid(m.group(0), pattern.name in self._STRONG):
-                    continue
-                explanation = self.build_regex_explanation(
-                    self.name, pattern.name, pattern.regex, pattern.score, None, self.global_regex_flags
-                )
-                result = RecognizerResult("PERSON", m.start(), m.end(), pattern.score, explanation, dict(metadata))
-                results.append(result)
+                span = self._span(pattern.name, m) if m.end() > m.start() else None
+                if span is not None:
+                    results.append(self.result(*span, pattern.score, pattern.name, pattern.regex))
         covered = [(r.start, r.end) for r in results]
         for m in self._TITLE_WORD.finditer(text):
             if _title_name_word(m.group(0)) and not any(s <= m.start() < e for s, e in covered):
-                explanation = self.build_regex_explanation(
-                    self.name, "word after a title", self._TITLE_WORD.pattern, 0.85, None, CASE_SENSITIVE
-                )
-                results.append(RecognizerResult("PERSON", m.start(), m.end(), 0.85, explanation, dict(metadata)))
+                results.append(self.result(m.start(), m.end(), 0.85, "word after a title", self._TITLE_WORD.pattern))
         return results
+
+    def _span(self, pattern_name: str, m) -> tuple[int, int] | None:
+        # The span a match gives, or None: initials must be no word a note uses there ("my rn"); the patterns
+        # of _CHECKED_AS_A_PERSON keep the longest run of name words (from the start, or up to the end when
+        # the cue follows); the others are filtered by how strong their cue is (`_invalid`).
+        if pattern_name == "initials before a credential":
+            return (m.start(), m.end()) if _initials_ok(m.group(0)) else None
+        if pattern_name in _CHECKED_AS_A_PERSON:
+            strict = pattern_name in _STRICT_PERSON_CHECK
+            trimmed = _person_words(m.group(0), from_end=pattern_name in _CUE_AFTER, strict=strict)
+            return None if trimmed is None else (m.start() + trimmed[0], m.start() + trimmed[1])
+        return None if self._invalid(m.group(0), pattern_name in self._STRONG) else (m.start(), m.end())
 
     @staticmethod
     def _invalid(value: str, strong: bool) -> bool:
@@ -1159,10 +1140,6 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
 
         names = listed_name_words()
         return not (re.match(r"\p{Lu}\.", value) or any(w.lower() in names for w in re.findall(r"\p{L}{2,}", value)))
-
-    def invalidate_result(self, pattern_text: str) -> bool:
-        """The weak-cue rule of `_invalid` (presidio's own pattern loop; `analyze` applies both rules)."""
-        return self._invalid(pattern_text, strong=False)
 
 
 _PREFILTERS = {
@@ -1205,19 +1182,26 @@ _CUE_AFTER = frozenset(
 
 
 def _person_words(value: str, from_end: bool, strict: bool = True) -> tuple[int, int] | None:
-    # (start, end) in `value` of the longest run of words that `_person_before_verb` accepts, kept from the
+    # (start, end) in `value` of the longest run of words that `_name_words_ok` accepts, kept from the
     # start of `value` (a cue before it) or from its end (a cue after it); an initial ("j.") rides along.
     words = [(m.start(), m.end()) for m in re.finditer(r"\p{L}[\p{L}'’\-]*\.?", value)]
     for n in range(len(words), 0, -1):
         part = words[-n:] if from_end else words[:n]
         text = value[part[0][0] : part[-1][1]]
         names = [w for w in text.split() if not re.fullmatch(r"\p{L}\.", w)]
-        if names and _person_before_verb(" ".join(names), strict):
+        if names and _name_words_ok(" ".join(names), strict):
             return part[0][0], part[-1][1]
     return None
 
 
-def _person_before_verb(value: str, strict: bool = True) -> bool:
+def _initials_ok(value: str) -> bool:
+    # A nurse's initials before a credential: any two or three letters that are no word a note uses there.
+    from clinical.deid.lexicons import FUNCTION_WORDS
+
+    return value not in FUNCTION_WORDS and value not in _NOT_A_PERSON_BEFORE_VERB
+
+
+def _name_words_ok(value: str, strict: bool = True) -> bool:
     # Before "states", "called", "began": every word a word of the name lists that is no function word,
     # relative, role or clinical term ("Rose", "Walker", "selma"), or a word of a name's shape ("Ciset").
     # All-lower-case candidates need a listed name that is no English word ("selma", not "pharmacy").
@@ -1260,7 +1244,7 @@ _CHECKED_AS_A_PERSON = frozenset(
 )
 _STRICT_PERSON_CHECK = frozenset({"name before a person verb"})
 """Patterns whose cue is weak: a lower-case word must be a listed name that is no English word."""
-"""LabelledNameRecognizer patterns whose candidates `_person_before_verb` checks word by word."""
+"""LabelledNameRecognizer patterns whose candidates `_name_words_ok` checks word by word."""
 
 _NOT_A_PERSON_BEFORE_VERB = frozenset(
     """patient pt pts family resident fellow intern attending nurse rn md np pa team surgery pharmacy rehab
