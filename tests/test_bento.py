@@ -475,7 +475,14 @@ def test_clinical_serve_follows_promote_and_rollback_without_dropping_requests(b
         "CLINICAL_RELEASE_POLL_S": "0.2",
         "CLINICAL_BATCH_WAIT_MS": "50",
     }
-    for name in ("CLINICAL_MODEL_DIR", "CLINICAL_SERVICE_TOKEN", "CLINICAL_SERVICE_ALLOW_NO_AUTH"):
+    # PYTHONDONTWRITEBYTECODE too: `clinical serve` itself must keep bytecode out of the signed Bento folder,
+    # or the promote and rollback below re-verify a folder the service changed.
+    for name in (
+        "CLINICAL_MODEL_DIR",
+        "CLINICAL_SERVICE_TOKEN",
+        "CLINICAL_SERVICE_ALLOW_NO_AUTH",
+        "PYTHONDONTWRITEBYTECODE",
+    ):
         env.pop(name, None)
     port = _free_port()
     log_path = tmp_path / "serve.log"

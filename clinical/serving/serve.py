@@ -75,6 +75,10 @@ def plan_serve(
             "CLINICAL_SERVE_FOLLOW_RELEASES": "1",
             "CLINICAL_RELEASES_DIR": str(registry.root.resolve()),
             "CLINICAL_RELEASE_PUBLIC_KEY": str(key_path.resolve()),
+            # The service imports its code from the signed Bento folder: bytecode written there would change
+            # the folder's hash, and the next verification (a promote, a rollback, a restart) would refuse the
+            # release as "changed after release".
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
     if settings.serving_monitor_dir is not None and not env.get("CLINICAL_SERVING_MONITOR_DIR"):
