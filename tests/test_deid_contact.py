@@ -32,6 +32,9 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         ("SW James following, x9309.", ["9309"]),
         ("signed lauren p# 78327; (p78342); pagr 72554; page at #75579", ["78327", "78342", "72554", "75579"]),
         ("Blood bank x9-6102 called; Blood bank x2461 notified", ["9-6102", "2461"]),
+        # a doubled x; the number in brackets after "paged"
+        ("Jen Li, LICSW xx4-1986\nM. Tran, LCSW xx10913", ["4-1986", "10913"]),
+        ("DR. COSTA paged (16431) and at bedside; vu paged (7-5437)", ["16431", "7-5437"]),
     ],
 )
 def test_phone_recognizer_finds(text, expected):
@@ -48,6 +51,7 @@ def test_phone_recognizer_finds(text, expected):
         "called at 1430, paged 2/12 re: K 3.2",
         "call if SBP < 90 or HR > 120, reach 1000 ml goal",
         "NS bolus x1000, then x2 doses",
+        "lasix x2 given, paged (2nd time) and xx at 0400",
     ],
 )
 def test_phone_recognizer_keeps_clinical_numbers(text):

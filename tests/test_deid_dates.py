@@ -54,6 +54,9 @@ from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognize
         (AgeOver89Recognizer, "101 yo M", ["101"]),
         (AgeOver89Recognizer, "a woman in her 90s", ["90s"]),
         (AgeOver89Recognizer, "pt is a 92m from lebanon; HPI: 98F resident of\n104yow with", ["92", "98", "104"]),
+        (AgeOver89Recognizer, "pt is 100F w/ ESRD; Pt is 96M POD#2; pt Sarah, 98F, NSTEMI", ["100", "96", "98"]),
+        # "the 12th" after any "the", unless a noun makes it an ordinal ("the 5th rib")
+        (ClinicalDateRecognizer, "transferred to 7 north the 29th. family meeting the 26th w/ pall", ["29th", "26th"]),
     ],
 )
 def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
@@ -85,6 +88,11 @@ def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
         (AgeOver89Recognizer, "HR 95 bpm"),
         (AgeOver89Recognizer, "SpO2 92% on room air"),
         (AgeOver89Recognizer, "T 98F, HR 80; Tmax: 99F; VS: 98F 80 120/70"),
+        (AgeOver89Recognizer, "temp is 99F; Tmax was 100F"),
+        (
+            ClinicalDateRecognizer,
+            "the 3rd floor; the 2nd dose; the 95th percentile; the 4th time; the 12th rib; the 1st one",
+        ),
     ],
 )
 def test_recognizer_keeps_clinical_numbers(recognizer_cls, text):
@@ -105,6 +113,7 @@ def test_recognizer_keeps_clinical_numbers(recognizer_cls, text):
         ("Diagnosed in 1995; strength 4/5.", "Diagnosed in 1995; strength 4/5."),
         ("EVENT NOTE: 4/17/2006 @2300: pt pulled out NGT", "EVENT NOTE: [DATE 2006]: pt pulled out NGT"),
         ("Cath planned for 12/5 0230 per team; K 3.6 at 0400.", "Cath planned for [DATE] per team; K 3.6 at 0400."),
+        ("appt 5/22 at 2:15 pm. f/u 12/20 at 1:00pm; Jul 12 at 9am", "appt [DATE]. f/u [DATE]; [DATE]"),
     ],
 )
 def test_safe_harbor_date_and_age_rules(deid, text, expected):

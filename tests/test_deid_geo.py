@@ -215,6 +215,9 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
             ["5670 r josé a madeira 1 suite 696\nφλαμου∆ι\n, fa\n cyprus (greek) 26933"],
         ),
         ("Please ship it to 825, boulevard de François\n77113 Poirier", ["825, boulevard de François"]),
+        # a street with no suffix; a floor as the unit
+        ("Clinic, 19 Broadway, Quincy, MA 02017. Phone", ["19 Broadway, Quincy"]),
+        ("her niece, 599 Washington St 2nd floor, Hyde Park, MA 01612, 1-800", ["599 Washington St 2nd floor"]),
         # words or a unit before the house number
         (
             "Please update the billing address with Serenade Opus 420 Gairbekov Rapids\n Apt. 576\n Voormezele\n"

@@ -36,6 +36,7 @@ from clinical.deid.recognizers import (
             "incident report # ir-820186; JOB#: IR-154495; MassHealth #1VF4-VD1-LU20",
             ["ir-820186", "IR-154495", "1VF4-VD1-LU20"],
         ),
+        (LabelledIdRecognizer, "GB JOB#: 1260-1789\nsz job#: 5787-1912", ["1260-1789", "5787-1912"]),
         (LabelledIdRecognizer, "Specimen accession no. S5232714.", ["S5232714"]),
         (LabelledIdRecognizer, "reference number is 55-1234", ["55-1234"]),
         (LabelledIdRecognizer, "badge #A7731 at the desk", ["A7731"]),

@@ -125,6 +125,30 @@ from clinical.deid.recognizers import (
             "NP marisol martinez-rose, Johnny; per black-cross md ok",
             ["marisol martinez-rose", "black-cross"],
         ),
+        # Credentials in any case, with dots ("M.D." then a space ends no word).
+        (
+            LabelledNameRecognizer,
+            "Case d/w R. Wood, M.D. who will see; pcp c. hernandez, m.d. at; t. wang, lcsw x2; -p. love rrt",
+            ["R. Wood", "c. hernandez", "t. wang", "p. love"],
+        ),
+        (LabelledNameRecognizer, "partner M. by phone; grandson k. (works at); brother S. and", ["M.", "k.", "S."]),
+        (
+            LabelledNameRecognizer,
+            "consent signed by bill. HCP updated by duc at bedside; confirmed by Summer.",
+            ["bill", "duc", "Summer"],
+        ),
+        (LabelledNameRecognizer, "/douglas 1-30 1500\nsigned: /tammy\n", ["douglas", "tammy"]),
+        (
+            LabelledNameRecognizer,
+            "Julia / js for Dr. Small\nChase / mw for dr white",
+            ["Julia", "js", "Small", "Chase", "mw", "white"],
+        ),
+        (LabelledNameRecognizer, "Dictated by: Minh\nDW JOB#: 3778014\nK.D. JOB#: 9640", ["Minh", "DW", "K.D."]),
+        (
+            LabelledNameRecognizer,
+            "visit from Imam Crystal; neice John's cell; Dictating: Summer",
+            ["Crystal", "John's", "Summer"],
+        ),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):
@@ -165,6 +189,11 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
         (LabelledNameRecognizer, "son will call back; wife states ok; the child's birthweight; night rn aware"),
         (LabelledNameRecognizer, "daughters at bedside; dr aware; mild mr and tr; ms changes; md notified"),
         (LabelledNameRecognizer, "T2 MR sequences; MS lesions noted; mild mr noted; HR 80 -90 and - plan"),
+        (
+            LabelledNameRecognizer,
+            "updated by phone; confirmed by CXR; confirmed by CSF cytology; checked by biomed; signed by pt",
+        ),
+        (LabelledNameRecognizer, "son, i.e. the HCP; and/or; 5 mcg/kg/min; Attending Physician: reviewed"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):

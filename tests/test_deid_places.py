@@ -9,6 +9,7 @@ from deid_helpers import found, leaked
 
 from clinical.deid.places import (
     PLACE_RECOGNIZERS,
+    AffiliationPlaceRecognizer,
     AnyCaseFacilityRecognizer,
     SaintPlaceRecognizer,
     TownAfterPlaceRecognizer,
@@ -72,6 +73,33 @@ from clinical.deid.places import (
         (TownAfterPlaceRecognizer, "tc from glen (neighbor) in braintree (401", ["braintree"]),
         (TownAfterPlaceRecognizer, "at Atrium at Wells Crossing in Jamaica Plain.", ["Jamaica Plain"]),
         (TownAfterPlaceRecognizer, "lives w/ daughter in Burlington Recent adm", ["Burlington"]),
+        # A run of facility words is one facility word; family, community, square... between name and facility.
+        (
+            AnyCaseFacilityRecognizer,
+            "d/c to Maplewood Nursing Center; at Harbor Health Clinic, 827; at Kenmore Family Practice notified",
+            ["Maplewood Nursing Center", "Harbor Health Clinic", "Kenmore Family Practice"],
+        ),
+        (
+            AnyCaseFacilityRecognizer,
+            "PCP: DR. GUPTA (North Shore Neurology) 1-800; (Dimock Center); inr at codman square health center",
+            ["North Shore Neurology", "Dimock Center", "codman square health center"],
+        ),
+        (
+            AnyCaseFacilityRecognizer,
+            "Rev. Avila of First Baptist Church; Imam Crystal of Temple Beth Shalom; of Greater Love Tabernacle",
+            ["First Baptist Church", "Temple Beth Shalom", "Greater Love Tabernacle"],
+        ),
+        (
+            AffiliationPlaceRecognizer,
+            "retired from Stop & Shop. works at the MBTA; worked as a driver for Boston Public Schools; attends Tufts.",
+            ["Stop & Shop", "MBTA", "Boston Public Schools", "Tufts"],
+        ),
+        (AffiliationPlaceRecognizer, "grandson (works at raytheon); retired from verizon", ["raytheon", "verizon"]),
+        (
+            TownAfterPlaceRecognizer,
+            "in to visit from somerville, kids; has lived in new bedford x 20 yrs; lives nearby in quincy.",
+            ["somerville", "new bedford", "quincy"],
+        ),
     ],
 )
 def test_place_recognizers_find_places(recognizer_cls, text, expected):
@@ -97,6 +125,8 @@ def test_place_recognizers_find_places(recognizer_cls, text, expected):
         "family in room, wife in tears",
         "moved from new york to florida; court in Massachusetts",
         "heart failure center; the center; cancer center; pulmonary associates; medical supply; VNA of the patient",
+        "attends church weekly; his church; at the temple; the family practice; private practice; primary care clinic",
+        "works with PT daily; attends dialysis MWF; employed by the hospital; works at home; works at night",
     ],
 )
 def test_place_recognizers_keep_clinical_text(text):

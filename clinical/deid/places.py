@@ -53,7 +53,8 @@ GENERIC_WORDS = frozenset(
 _STRONG_FACILITY = (
     r"hospital|medical[ ]cent(?:er|re)|health[ ]cent(?:er|re)|care[ ]cent(?:er|re)|nursing[ ]home"
     r"|skilled[ ]nursing(?:[ ]facility)?|nursing[ ]facility|rehab(?:ilitation)?(?:[ ](?:center|hospital|facility))?"
-    r"|manor|hospice|clinic|vna|senior[ ]life|assisted[ ]living|home[ ]care|tabernacle"
+    r"|manor|hospice|clinic|vna|senior[ ]life|assisted[ ]living|home[ ]care|tabernacle|church|parish|temple"
+    r"|synagogue|mosque|chapel|cathedral|ministries"
 )
 # Weak facility words name a place only after a word that names something ("Fenway Community Health",
 # "kenmore family practice", "Pine Knoll Nursing"; not "public health", "private practice").
@@ -61,9 +62,30 @@ _WEAK_FACILITY = (
     r"house|court|general|memorial|regional|crossing|health|practice|nursing|cent(?:er|re)|associates|partners"
     r"|supply|cardiology|neurology|renal|pulmonary|oncology|nephrology|urology|orthopedics|dermatology|pediatrics"
 )
-_FACILITY = re.compile(rf"\b(?:(?P<strong>{_STRONG_FACILITY})|(?P<weak>{_WEAK_FACILITY}))\b", re.IGNORECASE)
-_PASS_THROUGH = frozenset({"general", "memorial", "regional", "community", "university", "county", "medical"})
-_PREVIOUS_WORD = re.compile(r"(?:^|(?<=[ ]))(?P<word>[\p{L}][\p{L}'’.\-]*)[ ]$")
+# A run of facility words is one facility word ("Maplewood Nursing Center", "Harbor Health Clinic").
+_FACILITY = re.compile(
+    rf"\b(?:{_STRONG_FACILITY}|{_WEAK_FACILITY})(?:[ ](?:{_STRONG_FACILITY}|{_WEAK_FACILITY}))*\b", re.IGNORECASE
+)
+_STRONG_WORD = re.compile(rf"\b(?:{_STRONG_FACILITY})\b", re.IGNORECASE)
+_PASS_THROUGH = frozenset(
+    """
+    general memorial regional community university county medical family health care nursing renal dialysis
+    heart kidney eye dental specialty square primary urgent
+    """.split()
+)
+"""Words between a facility's name and its facility word that the name passes over ("pinecrest general
+hospital", "Kenmore Family Practice", "Codman Square Health Center"); alone they name nothing."""
+_CHURCH_WORDS = frozenset(
+    """
+    baptist methodist lutheran presbyterian episcopal catholic evangelical pentecostal congregational orthodox
+    apostolic adventist unitarian islamic jewish haitian korean greek african ame zion bethel calvary grace faith
+    love greater first united christ trinity
+    """.split()
+)
+"""Words that name a church before a church word ("First Baptist Church", "Greater Love Tabernacle")."""
+_CHURCH = re.compile(r"(?i:tabernacle|church|parish|temple|synagogue|mosque|chapel|cathedral|ministries)")
+# The word before a position: after a space, a bracket, a slash, a quote or a line break ("(Dimock Center)").
+_PREVIOUS_WORD = re.compile(r"(?<![^\s(/\[\"])(?P<word>[\p{L}][\p{L}'’.\-]*)[ ]$")
 
 _SAINT = re.compile(
     r"\b(?:(?:saint|st\.)[ ]?(?P<name>\p{L}[\p{L}\-]+)(?:['’]s)?|st[ ](?P<poss>\p{L}[\p{L}\-]+['’]s)"
@@ -93,7 +115,8 @@ _TOWN_CUE = re.compile(
     r"\b(?:court|church|parish|temple|synagogue|mosque|congregation)[ ]in[ ]"
     r"|\b(?:lives?|living|resides?|residing)[ ](?:w/|with)[ ](?:his[ ]|her[ ]|their[ ])?\p{L}+[ ]in[ ]"
     # "lives in stoughton", "pcp is dr. j. simpson in winchester", a sentence that starts "from medford, ..."
-    r"|\b(?:lives?|living|resides?|residing|works?|working|home|apartment)[ ]in[ ]"
+    r"|\b(?:lives?|lived|living|resides?|residing|works?|working|home|apartment|nearby)[ ]in[ ]"
+    r"|\b(?:visit|visiting|drove|driving|came|comes)[ ](?:in[ ])?from[ ]"
     r"|\bdr\.?[ ](?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*[ ]in[ ]"
     r"|(?:^|(?<=[.;:][ ]))from[ ](?=\p{L}+[,.])"
     r"|\b(?:son|daughter|dtr|wife|husband|sister|brother|niece|nephew|mother|father|friend|neighbor|family"
@@ -191,13 +214,15 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
     for m in _FACILITY.finditer(text):
         if _UNIT_AFTER.match(text, m.end()):
             continue
+        strong = _STRONG_WORD.search(m.group(0)) is not None
+        church = _CHURCH.search(m.group(0)) is not None
         start = m.start()
         words: list[str] = []
         passed: list[str] = []
-        pos = start
+        pos = name_start = start
         while len(words) + len(passed) < 5:
             if pos - 1 in saints and text[pos - 1] == " ":
-                pos = saints[pos - 1]
+                pos = name_start = saints[pos - 1]
                 words.append("st")
                 break
             prev = _PREVIOUS_WORD.search(text, max(0, pos - 40), pos)
@@ -208,7 +233,9 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
                 before = _PREVIOUS_WORD.search(text, max(0, prev.start() - 40), prev.start())
                 if before is None or not qualifies(before.group("word")):
                     break
-                pos = before.start()
+                if word.lower() == "of" and _key(before.group("word")) in _lexicons()[2]:
+                    break  # "Dr. Avila of First Baptist Church": a person of the place
+                pos = name_start = before.start()
                 words.append(before.group("word"))
                 continue
             if word == "at" and words and all(_shape(w) == "title" for w in words):
@@ -217,35 +244,40 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
                 named = before.group("word") if before is not None else ""
                 if _shape(named) != "title" or _key(named) in _lexicons()[0] or is_clinical_term(named):
                     break
-                pos = before.start()
+                if _key(named) in _lexicons()[2]:
+                    break  # "Dr. Vu at Harbor Health Clinic": a person at the place
+                pos = name_start = before.start()
                 words.append(named)
                 break
             if word.lower() in _PASS_THROUGH:
-                passed.append(word)  # "pinecrest general hospital", "X memorial hospital"
+                passed.append(word)  # "pinecrest general hospital", "Kenmore Family Practice"
                 pos = prev.start()
                 continue
-            if not qualifies(word):
+            # "First Baptist Church", "Greater Love Tabernacle": English words that name a church.
+            if not (qualifies(word) or (church and word.lower() in _CHURCH_WORDS)):
                 break
             words.append(word)
-            pos = prev.start()
+            pos = name_start = prev.start()
         if not words:
-            tail = _OF_PLACE.match(text, m.end()) if m.group("strong") is not None else None
+            tail = (_NAMED_AFTER if church else _OF_PLACE).match(text, m.end()) if strong else None
             if tail is not None and all(qualifies(w) for w in tail.group("place").split()):
                 if any(is_named(w) for w in tail.group("place").split()):
-                    spans.append((m.start(), tail.end()))  # "VNA of Cape Cod"; not "VNA of the patient"
+                    # "VNA of Cape Cod", "Temple Beth Shalom"; not "VNA of the patient"
+                    spans.append((m.start(), tail.end()))
             continue
-        if m.group("weak") is not None and not any(w == "st" or is_named(w) for w in words):
-            continue  # "feeling general", "sober house", "probate court"
-        if (text[pos:start].strip()).lower() in _ALLOWED_PLACES:
+        if (not strong or church) and not any(w == "st" or is_named(w) or w.lower() in _CHURCH_WORDS for w in words):
+            continue  # "feeling general", "sober house", "probate court", "attends church"
+        if (text[name_start:start].strip()).lower() in _ALLOWED_PLACES:
             continue
         end = m.end()
         tail = _OF_PLACE.match(text, end)
         if tail is not None and all(qualifies(w) for w in tail.group("place").split()):
             end = tail.end()  # "VNA of Cape Cod", "Sunrise of Milton"
-        spans.append((pos, end))
+        spans.append((name_start, end))
     return spans
 
 
+_NAMED_AFTER = re.compile(r"[ ](?P<place>\p{Lu}[\p{L}'’\-]*(?:[ ]\p{Lu}[\p{L}'’\-]*)?)(?![\p{L}])")
 _OF_PLACE = re.compile(r"[ ](?i:of)[ ](?P<place>\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]*)?)(?![\p{L}])")
 
 
@@ -344,6 +376,39 @@ def _result(start: int, end: int, score: float = 0.6) -> RecognizerResult:
     return RecognizerResult("LOCATION", start, end, score)
 
 
+_AFFILIATION_CUE = re.compile(
+    r"\b(?:(?:works?|worked|working|employed|retired|volunteers?|volunteered)(?:[ ](?:as[ ])?(?:an?[ ])?\p{L}+){0,3}?"
+    r"[ ](?:at|for|from|by|with)|(?:student|teacher|professor|employee)[ ](?:at|of)|attends|attended|graduated[ ]from"
+    r")[ ](?:(?i:the)[ ])?",
+    re.IGNORECASE,
+)
+_TITLE_RUN = re.compile(
+    r"(?:\p{Lu}[\p{L}'’\-]*|&)(?:[ ](?:(?:of|and|&)[ ])?(?:\p{Lu}[\p{L}'’\-]*))*(?![\p{L}])"
+)
+
+
+def affiliation_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of employers and schools after a work or school cue ("retired from Stop & Shop", "works
+    at the MBTA", "bus driver for Boston Public Schools", "attends Northeastern"): a run of title-case or
+    all-caps words with no clinical term ("works with PT"); in lower case, qualifying words of which one
+    names something and starts with no English word ("retired from verizon")."""
+    from clinical.deid.lexicons import is_english_word
+
+    spans = []
+    for m in _AFFILIATION_CUE.finditer(text):
+        run = _TITLE_RUN.match(text, m.end())
+        if run is not None:
+            words = run.group(0).replace("&", " ").split()
+            if words and not any(is_clinical_term(w) or _key(w) in _lexicons()[0] for w in words[:1] + words[-1:]):
+                if not any(is_clinical_term(w) for w in words):
+                    spans.append(run.span())
+            continue
+        span = _run_after(text, m.end())
+        if span is not None and not is_english_word(text[span[0] : span[1]].split()[0]):
+            spans.append(span)  # "retired from verizon"; not "attends church weekly"
+    return spans
+
+
 class AnyCaseFacilityRecognizer(CodeRecognizer):
     """Facility names in any case: a facility word (hospital, medical center, rehab, nursing home, manor,
     hospice, clinic, VNA, senior life; and house, court, General, Memorial, Regional after a word that
@@ -406,8 +471,21 @@ class TownAfterPlaceRecognizer(CodeRecognizer):
         return results
 
 
+class AffiliationPlaceRecognizer(CodeRecognizer):
+    """Employers and schools after a work or school cue ("retired from Stop & Shop", "works at the MBTA",
+    "bus driver for Boston Public Schools", "attends Northeastern", "retired from verizon"); "works with PT"
+    and "attends dialysis" stay."""
+
+    ENTITIES = ["LOCATION"]
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        """LOCATION results for employers and schools."""
+        return [_result(s, e, 0.5) for s, e in affiliation_spans(text)]
+
+
 PLACE_RECOGNIZERS: tuple[type, ...] = (
     AnyCaseFacilityRecognizer,
+    AffiliationPlaceRecognizer,
     SaintPlaceRecognizer,
     TransferPlaceRecognizer,
     TownAfterPlaceRecognizer,

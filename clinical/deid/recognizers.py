@@ -15,6 +15,7 @@ the entity types that cover it; `SAFE_HARBOR_GAPS` says honestly what is not cov
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
@@ -338,8 +339,11 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             0.6,
         ),
         Pattern(
-            "date (on the 12th)",
-            rf"(?<=\b(?:on|since|from|until|till|by|before|after)\s+the\s+){_DAY}(?:st|nd|rd|th)\b(?!\s+(?:day|week|month|year|percentile|cycle|dose|rib|vertebra|cranial|intercostal|decade))",
+            "date (the 12th)",
+            rf"(?<=\b(?i:the)\s+){_DAY}(?:st|nd|rd|th)\b(?!\s+(?:day|week|month|year|percentile|centile|cycle|dose"
+            r"|rib|vertebra|cranial|intercostal|decade|time|times|floor|generation|degree|grade|attempt|trimester|toe"
+            r"|finger|digit|nerve|ventricle|space|line|pregnancy|child|visit|session|round|course|hour|minute|position"
+            r"|place|one|and|or|to|through|percent|ed|edition|birthday|anniversary|postoperative|post-op|hospital)\b)",
             0.6,
         ),
     ]
@@ -390,11 +394,13 @@ class AgeOver89Recognizer(ClinicalPatternRecognizer):
             0.85,
         ),
         Pattern("age (aged n)", rf"(?<=\b(?:age|aged|age:)\s*[:=]?\s*){_AGE}\b(?![.\d])", 0.85),
-        # "is a 92m from", "HPI: 98F resident of", "104yow with": the age and sex written together, after "a" or
-        # a label or at a line start (a temperature "T 98F" has its own word before it).
+        # "is a 92m from", "HPI: 98F resident of", "104yow with", "pt is 96M", "pt Sarah, 98F": the age and sex
+        # written together, after "a", "is", a label, a name and a comma or at a line start (a temperature "T 98F"
+        # has its own word before it).
         Pattern(
             "age (n and sex)",
-            rf"(?<=(?:\ban?[ ]|^[ \t]*|:[ ]?))(?<!\b(?i:t|temp|tmax|tc|temperature|vs|vitals)[:=]?[ ]?){_AGE}"
+            rf"(?<=(?:\ban?[ ]|^[ \t]*|:[ ]?|\b(?i:is|was)[ ]|\p{{L}},[ ]))"
+            rf"(?<!\b(?i:t|temp|tmax|tc|temperature|vs|vitals)[:=]?[ ]?(?:(?i:is|was)[ ])?){_AGE}"
             r"(?=(?:[ ]?(?:yo|y/o|y\.o\.))?[ ]?(?:[mfwMFW]|male|female|woman|man)\b)",
             0.6,
         ),
@@ -436,17 +442,20 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
             "phone (pager)",
             r"(?<=\b(?i:pager|beeper|pgr|bpr|pg)\b\.?[ ]*(?:(?i:no\.?|number|#)[ ]*)?[:#]?[ ]*)"
             r"(?:\d{3,6}|\d{1,2}-\d{4,5})(?![\w/]|[.,]\d)"
+            # "Dr. Costa paged (15113)", "paged (7-5437)": the number in brackets after "paged".
+            r"|(?<=\b(?i:paged)[ ]?\()(?:\d{4,5}|\d-\d{4})(?=\))"
             # "p# 78327", "(p78342)", "pagr 72554", "page at #75579": five digits after a pager mark.
             r"|(?<=(?<![\w.])(?i:p#?|pagr|page[ ]at[ ]\#|pg\#)[ ]?)\d{5}(?![\w/]|[.,]\d)",
             0.6,
         ),
         Pattern(
             "phone (extension)",
-            r"(?<=\b(?i:ext|extension)\.?[ ]?#?[ ]?)\d(?:-?\d){3,5}\b|(?<=(?<![\w.])x)\d{5}\b(?![.,]\d)"
+            r"(?<=\b(?i:ext|extension)\.?[ ]?#?[ ]?)\d(?:-?\d){3,5}\b|(?<=(?<![\w.])xx?)\d{5}\b(?![.,]\d)"
             # "at x2345", "call x2345": four digits only after a call cue ("NS bolus x1000" is a dose).
             r"|(?<=(?:\b(?i:at|call|page|paged|pager|reach|dial|phone|tel|extension)|[,;:(])[ ]*x)\d{4}\b(?![.,]\d)"
             # "x9-6102"; "Blood bank x2461" (not a round dose multiplier: "NS bolus x1000").
-            r"|(?<=(?<![\w.])x)(?:\d-\d{4}|(?!\d\d00\b)\d{4})\b(?![.,]\d)",
+            # "LICSW xx4-1986": some notes double the x.
+            r"|(?<=(?<![\w.])xx?)(?:\d-\d{4}|(?!\d\d00\b)\d{4})\b(?![.,]\d)",
             0.6,
         ),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
@@ -766,7 +775,10 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         )
         + ")"
     )
-    _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|apt|suite|unit|#)\.?\s*#?[A-Za-z0-9-]{1,6}"
+    _UNIT = (
+        r"(?:(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|apt|suite|unit|#)\.?\s*#?[A-Za-z0-9-]{1,6}"
+        r"|\d{1,2}(?:st|nd|rd|th)[ ](?i:floor|fl\.?))"
+    )
     PATTERNS = [
         Pattern(
             "address (number street suffix)",
@@ -774,6 +786,8 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             rf"\p{{Lu}}[\w'.-]*\s+{_SUFFIX}\b\.?(?:,?\s+{_UNIT}\b)?",
             0.85,
         ),
+        # "19 Broadway", "1404 broadway, taunton": a street that takes no suffix.
+        Pattern("address (number Broadway)", rf"\b\d{{1,6}}[ ]+(?i:broadway)\b(?:,?\s+{_UNIT}\b)?", 0.7),
         Pattern(
             "address (European: street word + number)",
             r"(?:\b\d{1,6}[ ]+)?\b(?:(?:(?i:rue|rua|rúa|calle|via|viale|vicolo|avenida|avda\.|av\.|avenue|praça|piazza"
@@ -901,6 +915,10 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         return is_clinical_phrase(inner.group(1)) or inner.group(1).isupper()
 
 
+_LOWER_CREDENTIAL = r"(?i:rn|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp)(?![\p{L}\d\-])"
+"""Credentials after a name in any case ("t. wang, lcsw", "c. hernandez, m.d.", "june king pa-c")."""
+
+
 class LabelledNameRecognizer(ClinicalPatternRecognizer):
     """Names in the fields notes label: "Patient: Lee, Lisa", "Attending: Dr. Joseph", "Signed by Ann
     Ng, RN", and names after a title ("Dr. Levy", "Mrs. O'Neil"). The label itself is kept."""
@@ -913,6 +931,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # ALL-CAPS notes: the function words after a name are not part of it ("WIFE MARY IN TO VISIT").
         r"(?!(?:IN|TO|AT|ON|OF|RE|AND|OR|THE|IS|WAS|FOR|WITH|BY|AS|AN|IF|SO|NO|NOT|PT|ALSO|AWARE|HERE|WILL|HAS"
         r"|HAD|CALLED|VISITED|VISITING|UPDATED|AT|FROM|ABOUT|PER|RN|MD)\b)"
+        r"(?!(?:Physician|Surgeon|Provider|Service|Team|Staff)\b)"
         r"\p{Lu}[\p{L}'’\-]+"
     )
     _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ]\p{{Lu}}\.?(?![\p{{L}}']))?(?:[ ]{_NAME_WORD}){{0,2}}"
@@ -923,14 +942,15 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     _CREDENTIALS = (
         r"(?:MD|M\.D\.|DO|RN|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
-        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN|SN)"
+        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN|SN|LICSW|RCP)(?![\p{L}\d])"
     )
     _RELATIVE = (
         r"(?i:wife|husband|spouse|partner|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt"
         r"|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|neighbou?r|caregiver|guardian"
         r"|fianc[eé]e?|boyfriend|girlfriend|stepson|stepdaughter|son-in-law|daughter-in-law|sister-in-law"
         r"|brother-in-law|dtr|dau|hcp|proxy|poa|nok|significant[ ]other|s\.?o\.|gf|bf|grandchild|granddau"
-        r"|stepmother|stepfather|roommate|landlord|pastor|chaplain|priest|rabbi|interpreter|translator|visitor"
+        r"|stepmother|stepfather|roommate|landlord|pastor|chaplain|priest|rabbi|imam|deacon|reverend|minister"
+        r"|interpreter|translator|visitor|neice"
         r"|kid|kids|child|baby|grandkid|twin|sons|daughters|sisters|brothers|children|grandchildren|grandsons"
         r"|granddaughters|nieces|nephews|parents|friends|cousins)"
     )
@@ -939,7 +959,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Atty|Rev)\.?|Fr\.)"
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
-        r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|cc|"
+        r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|dictating|cc|"
         r"mother|father|wife|husband|spouse|son|daughter|guardian|contact|emergency[ ]contact)"
     )
     PATTERNS = [
@@ -980,7 +1000,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             rf"(?:[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,3}}(?=[ \t]*(?:\n|$|,|;))",
             0.7,
         ),
-        Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS}\b)", 0.75),
+        Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS})", 0.75),
         # "call Summer (son) at ...": a name before a relative in brackets.
         Pattern("name before a relative in brackets", rf"{_NAME}(?=[ ]?\((?:{_RELATIVE}|{_ROLE})(?:/\w+)?\))", 0.7),
         # "tc from lily kelly (niece/hcp)", "glen (neighbor) in braintree".
@@ -1020,7 +1040,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "lower-case name before a credential",
             r"(?<![\p{L}\d'’\-])(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?:[ ]\p{Ll}\.)?"
-            r"(?=,?[ ](?i:rn|md|np|lpn|rt|pa|bsn|rrt|sn)\b)",
+            rf"(?=,?[ ]{_LOWER_CREDENTIAL})",
             0.55,
         ),
         # "father lewis at bedside", "wife olive", "chaplain ford", "husband deepak price".
@@ -1039,8 +1059,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "... notified. -ellen rn", "--June (RN)", "--RN Stephanie": a name after a dash that ends the line.
         Pattern(
             "name in a dash signature",
-            r"(?:^|(?<=[ \t]))-{1,2}[ ]?(?:RN[ ])?(?P<name>\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]+)?(?:[ ]\p{L}\.)?)"
-            r"(?=[ ]?(?:\(?(?i:rn|md|np|sn|lpn)\)?)?[ \t]*(?:\n|$))",
+            r"(?:^|(?<=[ \t]))-{1,2}[ ]?(?:RN[ ])?(?P<name>(?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]+)?"
+            r"(?:[ ]\p{L}\.)?)(?=[ ]?(?:\(?(?i:rn|md|np|sn|lpn|rrt|rt|pt|ot)\)?)?[ \t]*(?:\n|$))",
             0.55,
         ),
         # "sister's name is karen", "wife's name is Ann".
@@ -1064,9 +1084,42 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             rf"(?P<name>(?=\p{{Lu}}(?:\p{{Ll}}|\.))(?:\p{{Lu}}\.[ ]?)?{_NAME})",
             0.6,
         ),
+        # "partner M. by phone", "grandson k. (works at ...)", "brother S. and": an initial after a relative.
+        Pattern(
+            "initial after a relative",
+            rf"\b{_RELATIVE}(?![\p{{L}}'’\-])[ ]?[,(]?[ ]?(?P<name>\p{{L}}\.)(?=[ ,;:)]|$)",
+            0.5,
+        ),
+        # "consent signed by bill", "confirmed by Summer", "updated by duc at bedside".
+        Pattern(
+            "lower-case name after an action by",
+            r"\b(?i:signed|confirmed|updated|verified|witnessed|notified|paged|reviewed|obtained|checked)[ ]by[ ]"
+            r"(?P<name>(?:\p{L}\.[ ]?)?\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?)(?![\p{L}\d'’\-])",
+            0.5,
+        ),
+        # "/douglas 1-30 1500", "Signed: /june": a name after a slash that signs the line.
+        Pattern(
+            "name in a slash signature",
+            r"(?:^[ \t]*|(?i:signed):?[ ])/(?P<name>\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?)"
+            r"(?=[ \t]*(?:\d|\n|$))",
+            0.55,
+        ),
+        # "Julia / js for Dr. Small", "Chase / mw for dr white": the author, the transcriber's initials, "for".
+        Pattern(
+            "name before a transcriber's initials",
+            r"(?<![\p{L}\d'’\-])\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?(?=[ ]?/[ ]?\p{L}{2,3}[ ]for\b)",
+            0.55,
+        ),
+        Pattern("transcriber's initials", r"(?<=\S[ ]?/[ ]?)\p{L}{2,3}(?=[ ]for\b)", 0.5),
+        # "DW JOB#: 3778014", "K.D. JOB#: 9640-4481": the transcriber's initials before a dictation job number.
+        Pattern(
+            "initials before a job number",
+            r"(?:^|(?<=[ \t]))(?:(?:\p{Lu}\.?){2,3}(?=[ ]+JOB[ ]?#)|(?:\p{Ll}\.?){2,3}(?=[ ]+job[ ]?#))",
+            0.55,
+        ),
         Pattern(
             "initials before credentials",
-            rf"\b(?:\p{{Lu}}\.[ ]?){{1,3}}(?:\p{{Lu}}[\p{{L}}'’\-]+)?(?=,?[ ]{_CREDENTIALS}\b)",
+            rf"\b(?:\p{{Lu}}\.[ ]?){{1,3}}(?:\p{{Lu}}[\p{{L}}'’\-]+)?(?=,?[ ]{_CREDENTIALS})",
             0.7,
         ),
     ]
@@ -1074,21 +1127,6 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     # After a title a capitalised word is a name even when it is also an English or clinical word ("Dr. Wood",
     # "Dr. Lake", "Mr. Long"): only label and function words are not ("Dr. Note", "Dr. At").
     _TITLE_WORD = re.compile(rf"(?=\p{{Lu}}\p{{Ll}})(?<=\b{_TITLE}[ ])\p{{Lu}}\p{{Ll}}[\p{{Ll}}'’\-]*(?![\p{{L}}\d])")
-
-    # Where the cue is strong (a field label, a title, credentials, an age after the name), a candidate is a
-    # name unless it is made of clinical or function words none of which any name list holds.
-    _STRONG = frozenset(
-        {
-            "name after a field label",
-            "name after a title",
-            "name field, any case",
-            "name before credentials",
-            "initials before credentials",
-            "name before an age",
-            "name before a relative in brackets",
-            "name after a lower-case title",
-        }
-    )
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
         """Each pattern's matches, filtered by how strong its cue is (`_invalid`), and a title-case word after a
@@ -1098,7 +1136,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             if not pattern.compiled_regex:
                 pattern.compiled_regex = re.compile(pattern.regex, flags=self.global_regex_flags)
                 pattern.compiled_with_flags = self.global_regex_flags
-            prefilter = _PREFILTERS.get(pattern.name)
+            prefilter = _NAME_RULES.get(pattern.name, _WEAK_CUE).prefilter
             if prefilter is not None and prefilter.search(text) is None:
                 continue  # the pattern's cue is nowhere in the note: skip a scan that tries every word
             named = "name" in pattern.compiled_regex.groupindex
@@ -1115,16 +1153,15 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         return results
 
     def _span(self, pattern_name: str, m) -> tuple[int, int] | None:
-        # The span a match gives, or None: initials must be no word a note uses there ("my rn"); the patterns
-        # of _CHECKED_AS_A_PERSON keep the longest run of name words (from the start, or up to the end when
-        # the cue follows); the others are filtered by how strong their cue is (`_invalid`).
-        if pattern_name == "initials before a credential":
+        # The span a match gives under its pattern's rule (`_NAME_RULES`), or None.
+        rule = _NAME_RULES.get(pattern_name, _WEAK_CUE)
+        if rule.check == "initials":
             return (m.start(), m.end()) if _initials_ok(m.group(0)) else None
-        if pattern_name in _CHECKED_AS_A_PERSON:
-            strict = pattern_name in _STRICT_PERSON_CHECK
-            trimmed = _person_words(m.group(0), from_end=pattern_name in _CUE_AFTER, strict=strict)
+        if rule.check in ("person", "strict person"):
+            strict = rule.check == "strict person"
+            trimmed = _person_words(m.group(0), from_end=rule.cue_after, strict=strict)
             return None if trimmed is None else (m.start() + trimmed[0], m.start() + trimmed[1])
-        return None if self._invalid(m.group(0), pattern_name in self._STRONG) else (m.start(), m.end())
+        return None if self._invalid(m.group(0), rule.check == "strong cue") else (m.start(), m.end())
 
     @staticmethod
     def _invalid(value: str, strong: bool) -> bool:
@@ -1142,17 +1179,62 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         return not (re.match(r"\p{Lu}\.", value) or any(w.lower() in names for w in re.findall(r"\p{L}{2,}", value)))
 
 
-_PREFILTERS = {
-    "lower-case name before a credential": re.compile(r"[ ](?i:rn|md|np|lpn|rt|pa|bsn|rrt|sn)\b"),
-    "lower-case name before a relative in brackets": re.compile(r"\((?i:[a-z]+)(?:/\w+)?\)"),
-    "name before a person verb": re.compile(
-        r"[ ](?:lives|lived|resides|is[ ]from|was[ ]from|was[ ]born|began|said|says|states|stated|reports"
-        r"|reported|called|visited|phoned|spoke|asked|told|agreed|consented|declined|arrived)\b"
+@dataclass(frozen=True)
+class _NameRule:
+    """How `LabelledNameRecognizer` checks what one of its patterns matched.
+
+    :param check: "weak cue" (a clinical or function word only when every word is a title-case name of the
+        lists: "sister June"), "strong cue" (a field label, a title, credentials, an age: a clinical or function
+        word only when some word is a listed name), "person" (the longest run of words `_name_words_ok`
+        accepts, any listed name word among them), "strict person" (the same, a lower-case word only when it is
+        listed and no English word) or "initials" (two or three letters that are no word a note uses there).
+    :param cue_after: the cue follows the name, so a "person" run is kept up to the end of the match.
+    :param prefilter: a cheap search for the pattern's cue: no match, no scan of a pattern that tries every word.
+    """
+
+    check: str = "weak cue"
+    cue_after: bool = False
+    prefilter: re.Pattern | None = None
+
+
+_WEAK_CUE = _NameRule()
+_SLASH_INITIALS = re.compile(r"/[ ]?\p{L}{2,3}[ ]for\b")
+_NAME_RULES: dict[str, _NameRule] = {
+    "name after a field label": _NameRule("strong cue"),
+    "name after a title": _NameRule("strong cue"),
+    "name field, any case": _NameRule("strong cue"),
+    "name before credentials": _NameRule("strong cue"),
+    "initials before credentials": _NameRule("strong cue"),
+    "name before an age": _NameRule("strong cue"),
+    "name before a relative in brackets": _NameRule("strong cue"),
+    "name after a lower-case title": _NameRule("strong cue"),
+    "name before a person verb": _NameRule(
+        "strict person",
+        cue_after=True,
+        prefilter=re.compile(
+            r"[ ](?:lives|lived|resides|is[ ]from|was[ ]from|was[ ]born|began|said|says|states|stated|reports"
+            r"|reported|called|visited|phoned|spoke|asked|told|agreed|consented|declined|arrived)\b"
+        ),
     ),
-    "name in a dash signature": re.compile(r"(?:^|[ \t])-", re.MULTILINE),
-    "initials before a credential": re.compile(r"[ ](?i:rn|md|np|lpn|sn)\b"),
+    "lower-case name after a role": _NameRule("person"),
+    "lower-case name before a credential": _NameRule(
+        "person", cue_after=True, prefilter=re.compile(rf"[ ]{_LOWER_CREDENTIAL}")
+    ),
+    "name on a signature line": _NameRule("person"),
+    "name in a dash signature": _NameRule("person", prefilter=re.compile(r"(?:^|[ \t])-", re.MULTILINE)),
+    "name after 'X's name is'": _NameRule("person"),
+    "lower-case name after a relative": _NameRule("person"),
+    "lower-case name before a relative in brackets": _NameRule(
+        "person", cue_after=True, prefilter=re.compile(r"\((?i:[a-z]+)(?:/\w+)?\)")
+    ),
+    "lower-case name after an action by": _NameRule("person"),
+    "name in a slash signature": _NameRule("person", prefilter=re.compile(r"(?:^|[ \t])/\p{L}", re.MULTILINE)),
+    "name before a transcriber's initials": _NameRule("person", cue_after=True, prefilter=_SLASH_INITIALS),
+    "initials before a credential": _NameRule("initials", prefilter=re.compile(r"[ ](?i:rn|md|np|lpn|sn)\b")),
+    "transcriber's initials": _NameRule("initials", prefilter=_SLASH_INITIALS),
+    "initials before a job number": _NameRule("initials", prefilter=re.compile(r"(?i:job)[ ]?#")),
 }
-"""A cheap search per pattern whose regex tries every word: no match, no scan."""
+"""Each `LabelledNameRecognizer` pattern's rule; a pattern not listed has a weak cue."""
 
 
 class _NameGroup:
@@ -1170,15 +1252,6 @@ class _NameGroup:
 
     def group(self, index: int = 0) -> str:
         return self._match.group("name") if index == 0 else self._match.group(index)
-
-
-_CUE_AFTER = frozenset(
-    {
-        "name before a person verb",
-        "lower-case name before a credential",
-        "lower-case name before a relative in brackets",
-    }
-)
 
 
 def _person_words(value: str, from_end: bool, strict: bool = True) -> tuple[int, int] | None:
@@ -1229,23 +1302,6 @@ def _name_words_ok(value: str, strict: bool = True) -> bool:
     return True
 
 
-_CHECKED_AS_A_PERSON = frozenset(
-    {
-        "name before a person verb",
-        "lower-case name after a role",
-        "lower-case name before a credential",
-        "name on a signature line",
-        "name in a dash signature",
-        "name after 'X's name is'",
-        "lower-case name after a relative",
-        "lower-case name before a relative in brackets",
-        "initials before a credential",
-    }
-)
-_STRICT_PERSON_CHECK = frozenset({"name before a person verb"})
-"""Patterns whose cue is weak: a lower-case word must be a listed name that is no English word."""
-"""LabelledNameRecognizer patterns whose candidates `_name_words_ok` checks word by word."""
-
 _NOT_A_PERSON_BEFORE_VERB = frozenset(
     """patient pt pts family resident fellow intern attending nurse rn md np pa team surgery pharmacy rehab
     nursing security radiology lab cardiology neurology case manager social worker sw cm rt pt ot speech
@@ -1253,7 +1309,7 @@ _NOT_A_PERSON_BEFORE_VERB = frozenset(
     night day icu micu sicu ccu csru ed er floor charge primary covering oncoming my your the aware notified paged
     called new call states said says visiting living passed deceased alive well home present made informed ok okay
     agrees agreed following followed saw seen wrote ordered gave given spoke came still now today tonight just already
-    again page pager paging paged consulted consult beeper cell phone""".split()
+    again page pager paging paged consulted consult beeper cell phone rrt lpn sn msw lcsw licsw rcp cna bsn""".split()
 )
 
 _NOT_A_FIRST_NAME = frozenset({"brady"})
@@ -1658,7 +1714,7 @@ class LabelledIdRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "id (after an id label)",
             r"(?=[A-Za-z0-9-]*\d)(?<=\b(?:id|identifier|number|no\.|num|ref(?:erence)?|case|badge|ticket|claim|order|specimen|accession"
-            r"|requisition|confirmation|tracking|employee|student|voucher)"
+            r"|requisition|confirmation|tracking|employee|student|voucher|job|dictation|transcription)"
             r"(?:\s*(?:number|no\.?|num|#|id)\s*[:#=]?|\s*(?:is\b|[:#=]))\s*#?\s*)"
             r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,24}\b",
             0.6,
