@@ -149,6 +149,25 @@ from clinical.deid.recognizers import (
             "visit from Imam Crystal; neice John's cell; Dictating: Summer",
             ["Crystal", "John's", "Summer"],
         ),
+        (LabelledNameRecognizer, "Dictated by: Joao\ncl JOB#: IR-566268\nas JOB#: 79", ["Joao", "cl", "as"]),
+        (LabelledNameRecognizer, "patient: pope, jennifer  mrn: 858-11-72", ["pope, jennifer"]),
+        (LabelledNameRecognizer, "HCP form on chart naming bill; contact scott at maplewood", ["bill", "scott"]),
+        (
+            LabelledNameRecognizer,
+            "Called to bedside by PCA robert at 0315; intake coordinator June Cooper ph",
+            ["robert", "June Cooper"],
+        ),
+        (LabelledNameRecognizer, "I saw and examined the pt with Ivy Bishop and agree", ["Ivy Bishop"]),
+        (
+            LabelledNameRecognizer,
+            "RN event note\npt Mark c/o pain\nPt Sterling Waller found",
+            ["Mark", "Sterling Waller"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "turner, maria r.n.\nTimothy Dunlap / C.C. for DR. COSTA",
+            ["turner, maria", "Timothy Dunlap", "C.C.", "COSTA"],
+        ),
     ],
 )
 def test_recognizer_finds_names(recognizer_cls, text, expected):
@@ -194,6 +213,11 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
             "updated by phone; confirmed by CXR; confirmed by CSF cytology; checked by biomed; signed by pt",
         ),
         (LabelledNameRecognizer, "son, i.e. the HCP; and/or; 5 mcg/kg/min; Attending Physician: reviewed"),
+        (
+            LabelledNameRecognizer,
+            "pt denies pain\npt pat found\nPt May be discharged\npt Found down; patient: tolerated well",
+        ),
+        (LabelledNameRecognizer, "contact pharmacy at x2345; tech aware; pt with pain; Patient: 67 yo"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):
@@ -292,6 +316,16 @@ def test_is_clinical_term(text, clinical):
 )
 def test_is_clinical_phrase(text, clinical):
     assert is_clinical_phrase(text) is clinical
+
+
+def test_ner_names_lose_the_abbreviations_spacy_runs_into_them(deid):
+    # spaCy reads "HCP Mei" and "RT NOTE" as names; the abbreviation is no part of a name.
+    text = "HCP form on chart; alt HCP Mei. RT NOTE Dec. 8: JOHN SMITH seen, WOCN M. Romero saw pt"
+    spans = deid.detect(text)
+    assert leaked(text, spans, ["Mei", "JOHN SMITH", "M. Romero"]) == []
+    for kept in ("HCP form", "RT NOTE", "WOCN"):
+        start = text.index(kept)
+        assert not [s for s in spans if s.start < start + len(kept) and start < s.end], kept
 
 
 def test_lexicons_hold_names_not_clinical_words():

@@ -915,7 +915,7 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         return is_clinical_phrase(inner.group(1)) or inner.group(1).isupper()
 
 
-_LOWER_CREDENTIAL = r"(?i:rn|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp)(?![\p{L}\d\-])"
+_LOWER_CREDENTIAL = r"(?i:rn|r\.n\.|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp)(?![\p{L}\d\-])"
 """Credentials after a name in any case ("t. wang, lcsw", "c. hernandez, m.d.", "june king pa-c")."""
 
 
@@ -941,7 +941,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"|me|this|that|it|please|asap|now|later|again|tomorrow|today|here|there)\b)\p{L}[\p{L}'’\-]+(?![\p{L}'’\-])"
     )
     _CREDENTIALS = (
-        r"(?:MD|M\.D\.|DO|RN|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
+        r"(?:MD|M\.D\.|DO|RN|R\.N\.|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
         r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN|SN|LICSW|RCP)(?![\p{L}\d])"
     )
     _RELATIVE = (
@@ -967,7 +967,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         Pattern("name after a title", rf"(?<=\b{_TITLE}[ ]?)(?:\p{{Lu}}\.[ ]?)?{_NAME}", 0.85),
         Pattern(
             "name after 'my name is' / 'named'",
-            rf"(?<=\b(?i:(?:my|his|her|their|maiden|last|first|full)[ ]name[ ](?:is|was)|named|call[ ]me"
+            rf"(?<=\b(?i:(?:my|his|her|their|maiden|last|first|full)[ ]name[ ](?:is|was)|named|naming|call[ ]me"
             rf"|(?:is|was)[ ]called|goes[ ]by|dear|hi|hello|thank[ ]you|thanks)[ ,:]+){_ANY_WORD}(?:[ ]{_ANY_WORD})?"
             rf"(?![ ]\p{{L}})",
             0.6,
@@ -997,8 +997,15 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "name field, any case",
             rf"(?<=\b(?i:(?:patient|full|first|last|maiden)[ ])?(?i:name)[ \t]*:[ \t]*){_ANY_WORD}"
-            rf"(?:[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,3}}(?=[ \t]*(?:\n|$|,|;))",
+            rf"(?:,?[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,3}}(?=[ \t]*(?:\n|$|,|;)|[ ]{{2,}}|\t)",
             0.7,
+        ),
+        # "patient: stein, june  mrn: ...": after "patient:" only words of the name lists ("patient: tolerated").
+        Pattern(
+            "name after 'patient:', any case",
+            rf"(?<=\b(?i:patient)[ \t]*:[ \t]*){_ANY_WORD}(?:,?[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,2}}"
+            rf"(?=[ \t]*(?:\n|$|,|;)|[ ]{{2,}}|\t)",
+            0.6,
         ),
         Pattern("name before credentials", rf"{_NAME}(?=,?[ ]{_CREDENTIALS})", 0.75),
         # "call Summer (son) at ...": a name before a relative in brackets.
@@ -1031,7 +1038,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "lower-case name after a role",
             r"\b(?i:rn|np|md|sw|cm|pa|rt|wocn|resident|fellow|intern|attending|nurse|case[ ]manager"
-            r"|social[ ]worker|lawyer|attorney|atty\.?|rev\.?|pharmacist|chaplain|priest|pastor)"
+            r"|social[ ]worker|lawyer|attorney|atty\.?|rev\.?|pharmacist|chaplain|priest|pastor|pca|tech|sitter"
+            r"|coordinator|contact|naming|obtained[ ]from|(?:pt|patient)[ ]with)"
             r"(?![\p{L}\d'’\-])[ ](?P<name>(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?)"
             r"(?![\p{L}\d'’\-])",
             0.55,
@@ -1039,7 +1047,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "- thuy rn", "douglas rn pgr 9-3909", "--jg rn".
         Pattern(
             "lower-case name before a credential",
-            r"(?<![\p{L}\d'’\-])(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:[ ]\p{Ll}[\p{Ll}'’\-]+)?(?:[ ]\p{Ll}\.)?"
+            r"(?<![\p{L}\d'’\-])(?:\p{Ll}\.[ ]?)?\p{Ll}[\p{Ll}'’\-]+(?:,?[ ]\p{Ll}[\p{Ll}'’\-]+)?(?:[ ]\p{Ll}\.)?"
             rf"(?=,?[ ]{_LOWER_CREDENTIAL})",
             0.55,
         ),
@@ -1080,9 +1088,18 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             "name after a role",
             rf"\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
             rf"|nurse|case[ ]manager|social[ ]worker|charge[ ]nurse|nutritionist|dietitian|pharmacist|therapist|lawyer"
-            rf"|attorney|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?))(?![\p{{L}}]):?[ ]"
+            rf"|attorney|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?|PCA|pca|tech|sitter|coordinator"
+            rf"|[Cc]ontact|(?:pt|patient)[ ]with))(?![\p{{L}}]):?[ ]"
             rf"(?P<name>(?=\p{{Lu}}(?:\p{{Ll}}|\.))(?:\p{{Lu}}\.[ ]?)?{_NAME})",
             0.6,
+        ),
+        # "pt Mark c/o", "Pt Sterling Waller found", "pt christopher extubated": a name right after "pt" at the start
+        # of a line (checked strictly: "pt denies", "pt pat found" stay; "Pt May be" is a verb).
+        Pattern(
+            "name after 'pt' at a line start",
+            r"(?:^|(?<=\n))[ \t]*(?i:pt|patient)[ ](?!(?i:may|will|can|must|might|should|would|could)\b)"
+            r"(?P<name>\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?)(?=[ ,])",
+            0.5,
         ),
         # "partner M. by phone", "grandson k. (works at ...)", "brother S. and": an initial after a relative.
         Pattern(
@@ -1107,14 +1124,15 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "Julia / js for Dr. Small", "Chase / mw for dr white": the author, the transcriber's initials, "for".
         Pattern(
             "name before a transcriber's initials",
-            r"(?<![\p{L}\d'’\-])\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?(?=[ ]?/[ ]?\p{L}{2,3}[ ]for\b)",
+            r"(?<![\p{L}\d'’\-])\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?"
+            r"(?=[ ]?/[ ]?(?:\p{L}{2,3}|(?:\p{L}\.){2,3})[ ]for\b)",
             0.55,
         ),
-        Pattern("transcriber's initials", r"(?<=\S[ ]?/[ ]?)\p{L}{2,3}(?=[ ]for\b)", 0.5),
+        Pattern("transcriber's initials", r"(?<=\S[ ]?/[ ]?)(?:\p{L}{2,3}|(?:\p{L}\.){2,3})(?=[ ]for\b)", 0.5),
         # "DW JOB#: 3778014", "K.D. JOB#: 9640-4481": the transcriber's initials before a dictation job number.
         Pattern(
             "initials before a job number",
-            r"(?:^|(?<=[ \t]))(?:(?:\p{Lu}\.?){2,3}(?=[ ]+JOB[ ]?#)|(?:\p{Ll}\.?){2,3}(?=[ ]+job[ ]?#))",
+            r"(?:^|(?<=[ \t]))(?:\p{L}\.?){2,3}(?=[ ]+(?i:job)[ ]?#)",
             0.55,
         ),
         Pattern(
@@ -1155,6 +1173,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     def _span(self, pattern_name: str, m) -> tuple[int, int] | None:
         # The span a match gives under its pattern's rule (`_NAME_RULES`), or None.
         rule = _NAME_RULES.get(pattern_name, _WEAK_CUE)
+        if rule.check == "cue only":
+            return m.start(), m.end()
         if rule.check == "initials":
             return (m.start(), m.end()) if _initials_ok(m.group(0)) else None
         if rule.check in ("person", "strict person"):
@@ -1187,7 +1207,8 @@ class _NameRule:
         lists: "sister June"), "strong cue" (a field label, a title, credentials, an age: a clinical or function
         word only when some word is a listed name), "person" (the longest run of words `_name_words_ok`
         accepts, any listed name word among them), "strict person" (the same, a lower-case word only when it is
-        listed and no English word) or "initials" (two or three letters that are no word a note uses there).
+        listed and no English word), "initials" (two or three letters that are no word a note uses there) or
+        "cue only" (the cue alone decides: the initials before a dictation "JOB#").
     :param cue_after: the cue follows the name, so a "person" run is kept up to the end of the match.
     :param prefilter: a cheap search for the pattern's cue: no match, no scan of a pattern that tries every word.
     """
@@ -1198,7 +1219,7 @@ class _NameRule:
 
 
 _WEAK_CUE = _NameRule()
-_SLASH_INITIALS = re.compile(r"/[ ]?\p{L}{2,3}[ ]for\b")
+_SLASH_INITIALS = re.compile(r"/[ ]?(?:\p{L}{2,3}|(?:\p{L}\.){2,3})[ ]for\b")
 _NAME_RULES: dict[str, _NameRule] = {
     "name after a field label": _NameRule("strong cue"),
     "name after a title": _NameRule("strong cue"),
@@ -1208,6 +1229,10 @@ _NAME_RULES: dict[str, _NameRule] = {
     "name before an age": _NameRule("strong cue"),
     "name before a relative in brackets": _NameRule("strong cue"),
     "name after a lower-case title": _NameRule("strong cue"),
+    "name after 'patient:', any case": _NameRule("person"),
+    "name after 'pt' at a line start": _NameRule(
+        "strict person", prefilter=re.compile(r"^[ \t]*(?:pt|patient)[ ]", re.IGNORECASE | re.MULTILINE)
+    ),
     "name before a person verb": _NameRule(
         "strict person",
         cue_after=True,
@@ -1232,7 +1257,7 @@ _NAME_RULES: dict[str, _NameRule] = {
     "name before a transcriber's initials": _NameRule("person", cue_after=True, prefilter=_SLASH_INITIALS),
     "initials before a credential": _NameRule("initials", prefilter=re.compile(r"[ ](?i:rn|md|np|lpn|sn)\b")),
     "transcriber's initials": _NameRule("initials", prefilter=_SLASH_INITIALS),
-    "initials before a job number": _NameRule("initials", prefilter=re.compile(r"(?i:job)[ ]?#")),
+    "initials before a job number": _NameRule("cue only", prefilter=re.compile(r"(?i:job)[ ]?#")),
 }
 """Each `LabelledNameRecognizer` pattern's rule; a pattern not listed has a weak cue."""
 
@@ -1280,7 +1305,7 @@ def _name_words_ok(value: str, strict: bool = True) -> bool:
     # All-lower-case candidates need a listed name that is no English word ("selma", not "pharmacy").
     from clinical.deid.lexicons import FUNCTION_WORDS, is_english_word, listed_name_words, person_names
 
-    words = value.split()
+    words = value.replace(",", " ").split()
     names = listed_name_words()
     for word in words:
         key = word.lower()
@@ -1982,10 +2007,38 @@ class ClinicalNerRecognizer(SpacyRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """Run spaCy's recognizer, then drop the predictions that are clinical words."""
-        results = super().analyze(text, entities, nlp_artifacts)
+        results = [self._trim(text, r) for r in super().analyze(text, entities, nlp_artifacts)]
         doc = getattr(nlp_artifacts, "tokens", None)
         words = _LowerCaseWords(text)
-        return [r for r in results if self._keep(text, r, doc, words)]
+        return [r for r in results if r.end > r.start and self._keep(text, r, doc, words)]
+
+    @staticmethod
+    def _trim(text: str, result: RecognizerResult) -> RecognizerResult:
+        # spaCy runs an abbreviation into the name next to it ("HCP Mei", "RT NOTE"): an all-caps word of at most
+        # four letters at either end that no name list holds ("JOHN SMITH" and "M. Romero" keep both) leaves the span.
+        from clinical.deid.lexicons import listed_name_words
+
+        words = [m.span() for m in re.finditer(r"\S+", text[result.start : result.end])]
+        names = listed_name_words()
+
+        def abbreviation(span: tuple[int, int]) -> bool:
+            word = text[result.start + span[0] : result.start + span[1]].strip(".,:;")
+            return word.isupper() and 2 <= len(word) <= 4 and word.lower() not in names  # initials stay
+
+        while len(words) > 1 and abbreviation(words[0]):
+            words.pop(0)
+        while len(words) > 1 and abbreviation(words[-1]):
+            words.pop()
+        if len(words) == 1 and abbreviation(words[0]):
+            words = []
+        if not words:
+            return RecognizerResult(result.entity_type, result.start, result.start, result.score)
+        start, end = result.start + words[0][0], result.start + words[-1][1]
+        if (start, end) == (result.start, result.end):
+            return result
+        return RecognizerResult(
+            result.entity_type, start, end, result.score, result.analysis_explanation, result.recognition_metadata
+        )
 
     @staticmethod
     def _keep(text: str, result: RecognizerResult, doc, words: _LowerCaseWords | None = None) -> bool:
