@@ -95,6 +95,23 @@ from clinical.deid.places import (
             ["Stop & Shop", "MBTA", "Boston Public Schools", "Tufts"],
         ),
         (AffiliationPlaceRecognizer, "grandson (works at raytheon); retired from verizon", ["raytheon", "verizon"]),
+        # schools, "living", "senior" between name and facility word; no verb before the name
+        (
+            AnyCaseFacilityRecognizer,
+            "d/c to Golden Living Center; teacher from bunker hill community college; attends brockton high school",
+            ["Golden Living Center", "bunker hill community college", "brockton high school"],
+        ),
+        (SaintPlaceRecognizer, "Imam Colm of Our Lady of Good Voyage.", ["Our Lady of Good Voyage"]),
+        (
+            TransferPlaceRecognizer,
+            "screening for new england sinai; referral to lincare; ventilated at Sinai Park 9/14; services (apria)",
+            ["new england sinai", "lincare", "Sinai Park", "apria"],
+        ),
+        (
+            TownAfterPlaceRecognizer,
+            "has lived in brockton x 20 yrs; Facility: Spaulding Rehab - Waltham\n",
+            ["brockton", "Waltham"],
+        ),
         (
             TownAfterPlaceRecognizer,
             "in to visit from somerville, kids; has lived in new bedford x 20 yrs; lives nearby in quincy.",
@@ -127,6 +144,8 @@ def test_place_recognizers_find_places(recognizer_cls, text, expected):
         "heart failure center; the center; cancer center; pulmonary associates; medical supply; VNA of the patient",
         "attends church weekly; his church; at the temple; the family practice; private practice; primary care clinic",
         "works with PT daily; attends dialysis MWF; employed by the hospital; works at home; works at night",
+        "referral to cardiology; presented to the ED; screening for infection; referred to HCP; services (PT, OT)",
+        "in a stable state; public health nurse; high school diploma; MGH - pt transferred",
     ],
 )
 def test_place_recognizers_keep_clinical_text(text):

@@ -45,7 +45,8 @@ GENERIC_WORDS = frozenset(
     division section intensive surgical medical neurosurgical neurological trauma burn
     intermediate coronary neonatal pediatric emergency critical visited visit attended
     presented returned entered first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth
-    next previous last same each every this that
+    next previous last same each every this that attends attended attend works worked retired volunteers
+    volunteered goes went graduated teaches taught
     """.split()
 )
 """Ordinary words before a facility word that make no name ("group home", "methadone clinic")."""
@@ -61,6 +62,7 @@ _STRONG_FACILITY = (
 _WEAK_FACILITY = (
     r"house|court|general|memorial|regional|crossing|health|practice|nursing|cent(?:er|re)|associates|partners"
     r"|supply|cardiology|neurology|renal|pulmonary|oncology|nephrology|urology|orthopedics|dermatology|pediatrics"
+    r"|college|university|academy|schools?|state"
 )
 # A run of facility words is one facility word ("Maplewood Nursing Center", "Harbor Health Clinic").
 _FACILITY = re.compile(
@@ -70,7 +72,7 @@ _STRONG_WORD = re.compile(rf"\b(?:{_STRONG_FACILITY})\b", re.IGNORECASE)
 _PASS_THROUGH = frozenset(
     """
     general memorial regional community university county medical family health care nursing renal dialysis
-    heart kidney eye dental specialty square primary urgent
+    heart kidney eye dental specialty square primary urgent living senior life public high community
     """.split()
 )
 """Words between a facility's name and its facility word that the name passes over ("pinecrest general
@@ -90,7 +92,8 @@ _PREVIOUS_WORD = re.compile(r"(?<![^\s(/\[\"])(?P<word>[\p{L}][\p{L}'’.\-]*)[ 
 _SAINT = re.compile(
     r"\b(?:(?:saint|st\.)[ ]?(?P<name>\p{L}[\p{L}\-]+)(?:['’]s)?|st[ ](?P<poss>\p{L}[\p{L}\-]+['’]s)"
     r"|holy[ ](?:family|trinity|cross|name|spirit|ghost|rosary|redeemer|innocents)"
-    r"|our[ ]lady[ ]of[ ](?:the[ ])?\p{L}[\p{L}'’\-]+|sacred[ ]heart|good[ ]samaritan|good[ ]shepherd)\b(?!-)",
+    r"|our[ ]lady[ ]of[ ](?:the[ ])?\p{L}[\p{L}'’\-]+(?:[ ](?-i:\p{Lu})[\p{L}'’\-]+)?|sacred[ ]heart|good[ ]samaritan"
+    r"|good[ ]shepherd)\b(?!-)",
     re.IGNORECASE,
 )
 
@@ -98,7 +101,11 @@ _TRANSFER_CUE = re.compile(
     r"\b(?:transferred|transfer|tx'?d|d/c'?d|discharged|records|came|sent|admitted|adm|readmitted|arrived)[ ]from[ ]"
     r"|\b(?:adm(?:itted|ission)?|"
     r"readmitted|sent|transferred|discharged|d/c'?d)[ ]to[ ]|\b(?:was|were|is|been|seen|rehab|stay|stayed|stays)"
-    r"[ ]at[ ]|(?<=\d)[ ]at[ ](?=\p{L})",
+    r"[ ]at[ ]|(?<=\d)[ ]at[ ](?=\p{L})"
+    # "screening for new england sinai", "referral faxed to lincare", "previously ventilated at X", "arranged
+    # through apria", "home with services (apria)", "resident of X", "presented to X"
+    r"|\b(?:screening[ ]for|faxed[ ]to|ventilated[ ]at|referral[ ]to|arranged[ ]through|services[ ]\(|resident[ ]of"
+    r"|presented[ ]to)[ ]?",
     re.IGNORECASE,
 )
 _WORD_AT = re.compile(r"\p{L}[\p{L}'’\-]*")
@@ -369,7 +376,7 @@ def town_after(text: str, pos: int) -> tuple[int, int] | None:
     return pos, end1
 
 
-_FOLLOWERS = frozenset("called call aware awa wil visit visited via who came come is was ca".split())
+_FOLLOWERS = frozenset("called call aware awa wil visit visited via who came come is was ca x".split())
 
 
 def _result(start: int, end: int, score: float = 0.6) -> RecognizerResult:
@@ -458,10 +465,11 @@ class TownAfterPlaceRecognizer(CodeRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """LOCATION results for towns after places."""
-        if " in " not in text:
+        if " in " not in text and " - " not in text:
             return []
         ends = {e for _, e in facility_spans(text) + saint_spans(text) + transfer_place_spans(text)}
-        starts = {e + 4 for e in ends if text[e : e + 4] == " in "}
+        # "rehab in marshfield", "Facility: spaulding rehab - waltham"
+        starts = {e + 4 for e in ends if text[e : e + 4] == " in "} | {e + 3 for e in ends if text[e : e + 3] == " - "}
         starts |= {m.end() for m in _TOWN_CUE.finditer(text)}
         results = []
         for pos in sorted(starts):
