@@ -35,6 +35,10 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         # a doubled x; the number in brackets after "paged"
         ("Jen Li, LICSW xx4-1986\nM. Tran, LCSW xx10913", ["4-1986", "10913"]),
         ("DR. COSTA paged (16431) and at bedside; vu paged (7-5437)", ["16431", "7-5437"]),
+        (
+            "home 8575772505, work 617 989 4391\nH: 7742032005, hm 4014586061",
+            ["8575772505", "617 989 4391", "7742032005", "4014586061"],
+        ),
     ],
 )
 def test_phone_recognizer_finds(text, expected):
@@ -52,6 +56,7 @@ def test_phone_recognizer_finds(text, expected):
         "call if SBP < 90 or HR > 120, reach 1000 ml goal",
         "NS bolus x1000, then x2 doses",
         "lasix x2 given, paged (2nd time) and xx at 0400",
+        "NS 500 at home 2x; home O2 2L; work 40 hrs/wk",
     ],
 )
 def test_phone_recognizer_keeps_clinical_numbers(text):

@@ -57,6 +57,11 @@ from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognize
         (AgeOver89Recognizer, "pt is 100F w/ ESRD; Pt is 96M POD#2; pt Sarah, 98F, NSTEMI", ["100", "96", "98"]),
         # "the 12th" after any "the", unless a noun makes it an ordinal ("the 5th rib")
         (ClinicalDateRecognizer, "transferred to 7 north the 29th. family meeting the 26th w/ pall", ["29th", "26th"]),
+        (
+            ClinicalDateRecognizer,
+            "admitted from NWH on 6.5 w/ AMS; dobhoff placed by Dr Arnold on 2.28 placement ok; admitted Sat 2/21 w/",
+            ["6.5", "2.28", "2/21"],
+        ),
     ],
 )
 def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
@@ -89,6 +94,7 @@ def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
         (AgeOver89Recognizer, "SpO2 92% on room air"),
         (AgeOver89Recognizer, "T 98F, HR 80; Tmax: 99F; VS: 98F 80 120/70"),
         (AgeOver89Recognizer, "temp is 99F; Tmax was 100F"),
+        (ClinicalDateRecognizer, "started on 1.5 w/ food; levo on 2.5 w/ good effect; admitted on levo at 0.5 for MAP"),
         (
             ClinicalDateRecognizer,
             "the 3rd floor; the 2nd dose; the 95th percentile; the 4th time; the 12th rib; the 1st one",

@@ -217,6 +217,11 @@ def test_recognizer_keeps_clinical_text(recognizer_cls, text):
         ("Please ship it to 825, boulevard de François\n77113 Poirier", ["825, boulevard de François"]),
         # a street with no suffix; a floor as the unit
         ("Clinic, 19 Broadway, Quincy, MA 02017. Phone", ["19 Broadway, Quincy"]),
+        # a lower-case street with a unit whose letter is a function word ("36a")
+        (
+            "brother earl wu\n597 summer st, apt 36a, peabody, mass 01753\nhome",
+            ["597 summer st, apt 36a, peabody, mass 01753"],
+        ),
         ("her niece, 599 Washington St 2nd floor, Hyde Park, MA 01612, 1-800", ["599 Washington St 2nd floor"]),
         # words or a unit before the house number
         (

@@ -150,6 +150,17 @@ from clinical.deid.recognizers import (
             ["Crystal", "John's", "Summer"],
         ),
         (LabelledNameRecognizer, "Dictated by: Joao\ncl JOB#: IR-566268\nas JOB#: 79", ["Joao", "cl", "as"]),
+        (
+            LabelledNameRecognizer,
+            "transfer note: young, lewis is a 67 yo man; pt: paul  mrn 1318055",
+            ["young, lewis", "paul"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "at 0700. -rosa howard, rn\nat 1900. -am rn\nreport to lm rn at 0700.",
+            ["rosa howard", "am", "lm"],
+        ),
+        (LabelledNameRecognizer, "PICC placed by Dr Ashley Dean June 12th @ 1145", ["Ashley Dean"]),
         (LabelledNameRecognizer, "patient: pope, jennifer  mrn: 858-11-72", ["pope, jennifer"]),
         (LabelledNameRecognizer, "HCP form on chart naming bill; contact scott at maplewood", ["bill", "scott"]),
         (

@@ -117,6 +117,12 @@ from clinical.deid.places import (
             "in to visit from somerville, kids; has lived in new bedford x 20 yrs; lives nearby in quincy.",
             ["somerville", "new bedford", "quincy"],
         ),
+        (
+            TownAfterPlaceRecognizer,
+            "pcp is sterling np in waltham. update given. from medford, will visit tomorrow.",
+            ["waltham", "medford"],
+        ),
+        (TransferPlaceRecognizer, "will eventually go to kimwell. \n", ["kimwell"]),
     ],
 )
 def test_place_recognizers_find_places(recognizer_cls, text, expected):

@@ -105,6 +105,7 @@ _TRANSFER_CUE = re.compile(
     # "screening for new england sinai", "referral faxed to lincare", "previously ventilated at X", "arranged
     # through apria", "home with services (apria)", "resident of X", "presented to X"
     r"|\b(?:screening[ ]for|faxed[ ]to|ventilated[ ]at|referral[ ]to|arranged[ ]through|services[ ]\(|resident[ ]of"
+    r"|eventually[ ]go[ ]to|will[ ]go[ ]to"
     r"|presented[ ]to)[ ]?",
     re.IGNORECASE,
 )
@@ -124,7 +125,9 @@ _TOWN_CUE = re.compile(
     # "lives in stoughton", "pcp is dr. j. simpson in winchester", a sentence that starts "from medford, ..."
     r"|\b(?:lives?|lived|living|resides?|residing|works?|working|home|apartment|nearby)[ ]in[ ]"
     r"|\b(?:visit|visiting|drove|driving|came|comes)[ ](?:in[ ])?from[ ]"
-    r"|\bdr\.?[ ](?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*[ ]in[ ]"
+    r"|\bdr\.?[ ](?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*[ ]in[ ]|\bpcp[ ](?:is[ ])?[^\n,;.]{1,40}?[ ]in[ ]"
+    # "from medford, will visit", "can be reached at ... from lincoln, unable to visit"
+    r"|\bfrom[ ](?=\p{L}+(?:[ ]\p{L}+)?,[ ](?:will|unable|no[ ]car|can|would|plans?)\b)"
     r"|(?:^|(?<=[.;:][ ]))from[ ](?=\p{L}+[,.])"
     r"|\b(?:son|daughter|dtr|wife|husband|sister|brother|niece|nephew|mother|father|friend|neighbor|family"
     r"|cousin|aunt|uncle|grandson|granddaughter|grandmother|grandfather|hcp)(?:-in-law)?\)?"
@@ -389,9 +392,7 @@ _AFFILIATION_CUE = re.compile(
     r")[ ](?:(?i:the)[ ])?",
     re.IGNORECASE,
 )
-_TITLE_RUN = re.compile(
-    r"(?:\p{Lu}[\p{L}'’\-]*|&)(?:[ ](?:(?:of|and|&)[ ])?(?:\p{Lu}[\p{L}'’\-]*))*(?![\p{L}])"
-)
+_TITLE_RUN = re.compile(r"(?:\p{Lu}[\p{L}'’\-]*|&)(?:[ ](?:(?:of|and|&)[ ])?(?:\p{Lu}[\p{L}'’\-]*))*(?![\p{L}])")
 
 
 def affiliation_spans(text: str) -> list[tuple[int, int]]:
@@ -465,12 +466,12 @@ class TownAfterPlaceRecognizer(CodeRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         """LOCATION results for towns after places."""
-        if " in " not in text and " - " not in text:
-            return []
-        ends = {e for _, e in facility_spans(text) + saint_spans(text) + transfer_place_spans(text)}
-        # "rehab in marshfield", "Facility: spaulding rehab - waltham"
-        starts = {e + 4 for e in ends if text[e : e + 4] == " in "} | {e + 3 for e in ends if text[e : e + 3] == " - "}
-        starts |= {m.end() for m in _TOWN_CUE.finditer(text)}
+        starts = {m.end() for m in _TOWN_CUE.finditer(text)}
+        if " in " in text or " - " in text:
+            ends = {e for _, e in facility_spans(text) + saint_spans(text) + transfer_place_spans(text)}
+            # "rehab in marshfield", "Facility: spaulding rehab - waltham"
+            starts |= {e + 4 for e in ends if text[e : e + 4] == " in "}
+            starts |= {e + 3 for e in ends if text[e : e + 3] == " - "}
         results = []
         for pos in sorted(starts):
             span = town_after(text, pos)

@@ -264,7 +264,8 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "date (m/d after cue)",
             rf"(?<=\b(?:on|since|from|until|till|dated?|admitted|discharged|seen|visit|dob|d\.o\.b\.|drawn|collected"
-            rf"|signed|encounter|note|handoff|started|stopped|due|scheduled|appt|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO))"
+            rf"|signed|encounter|note|handoff|started|stopped|due|scheduled|appt|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO)"
+            rf"|(?i:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?)"
             rf"(?:[ ]\([A-Z]+\))?[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
             0.6,
         ),
@@ -303,7 +304,15 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "date (m.d after on, sentence end)",
             rf"(?=\d{{1,2}}\.\d)(?<=\b(?i:on)[ ])(?<!\b(?i:{_DRIPS})\b[^\n.;]{{0,12}}){_MONTH_NUM}\.{_DAY}"
-            r"(?=[.;]?[ \t]*(?:\n|$)|[.;][ \t]+\p{Lu}|\.[ \t]+(?i:plan|pain|neuro|cv|resp|gi|gu|id|skin|heme)\b)",
+            r"(?=[.;]?[ \t]*(?:\n|$)|[.;][ \t]+\p{Lu}|\.[ \t]+(?i:plan|pain|neuro|cv|resp|gi|gu|id|skin|heme)\b"
+            r"|[ ]+(?i:placement|confirmed)\b)",
+            0.5,
+        ),
+        # "admitted from NWH on 6.5 w/ altered mental status": a dotted month.day after "admitted ... on".
+        Pattern(
+            "date (m.d after admitted ... on)",
+            rf"(?=\d{{1,2}}\.\d)(?<=\b(?i:admitted|adm|transferred|presented)\b[^\n.;]{{0,40}}[ ](?i:on)[ ])"
+            rf"{_MONTH_NUM}\.{_DAY}(?=[ ]+(?:w/|(?:with|for|after)\b))",
             0.5,
         ),
         # "4.19 at 18:00", "10.30@0930", "6.12 @1500": a dotted month.day right before a time, unless a lab, a
@@ -432,7 +441,8 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "phone (after label)",
-            r"(?<=\b(?:phone|tel|telephone|mobile|cell|fax|desk|pager|beeper)\b\.?\s*[:#]?\s*(?:\|\s*)?)"
+            r"(?<=\b(?:phone|tel|telephone|mobile|cell|fax|desk|pager|beeper|home|hm|work|(?-i:[Hh]|[Cc]|[Ww])(?=:))\b\.?"
+            r"\s*[:#]?\s*(?:\|\s*)?)"
             r"\+?\(?\d[\d\s().-]{5,18}\d(?!\d)",
             0.85,
         ),
@@ -708,7 +718,8 @@ def lower_case_streets(text: str, patterns) -> list[tuple[int, int]]:
             chunk = text[start:end]
             if any(c.isupper() for c in chunk) or not _LOWER_STREET_END.match(text, end):
                 continue
-            words = [w for w in re.findall(r"\p{L}+", chunk) if w not in _LOWER_STREET_WORDS]
+            # words only: the letter of a unit ("apt 36a") is no function word
+            words = [w for w in re.findall(r"(?<![\p{L}\d])\p{L}+(?![\p{L}\d])", chunk) if w not in _LOWER_STREET_WORDS]
             if not words or any(w in stop or is_clinical_term(w) for w in words):
                 continue
             out.append((start, end))
@@ -932,6 +943,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"(?!(?:IN|TO|AT|ON|OF|RE|AND|OR|THE|IS|WAS|FOR|WITH|BY|AS|AN|IF|SO|NO|NOT|PT|ALSO|AWARE|HERE|WILL|HAS"
         r"|HAD|CALLED|VISITED|VISITING|UPDATED|AT|FROM|ABOUT|PER|RN|MD)\b)"
         r"(?!(?:Physician|Surgeon|Provider|Service|Team|Staff)\b)"
+        rf"(?!(?i:{_MONTH})\.?[ ]?\d)"  # "Dr Ashley Dean June 12th": a month before a day is no name word
         r"\p{Lu}[\p{L}'’\-]+"
     )
     _NAME = rf"{_NAME_WORD}(?:,[ ]?{_NAME_WORD})?(?:[ ]\p{{Lu}}\.?(?![\p{{L}}']))?(?:[ ]{_NAME_WORD}){{0,2}}"
@@ -1000,10 +1012,10 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             rf"(?:,?[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,3}}(?=[ \t]*(?:\n|$|,|;)|[ ]{{2,}}|\t)",
             0.7,
         ),
-        # "patient: stein, june  mrn: ...": after "patient:" only words of the name lists ("patient: tolerated").
+        # "patient: stein, june  mrn: ...", "pt: paul  mrn": after "patient:" only words of the name lists.
         Pattern(
             "name after 'patient:', any case",
-            rf"(?<=\b(?i:patient)[ \t]*:[ \t]*){_ANY_WORD}(?:,?[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,2}}"
+            rf"(?<=\b(?i:patient|pt)[ \t]*:[ \t]*){_ANY_WORD}(?:,?[ ](?:\p{{L}}\.?|{_ANY_WORD})){{0,2}}"
             rf"(?=[ \t]*(?:\n|$|,|;)|[ ]{{2,}}|\t)",
             0.6,
         ),
@@ -1020,7 +1032,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         # "--cc rn", "signed bh rn p# 83905", "sm rn" alone on its line: a nurse's initials.
         Pattern(
             "initials before a credential",
-            r"(?=\p{Ll}{2,3}[ ](?i:rn|md|np|lpn|sn)\b)(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|[ \t]-{1,2}[ ]?|\bsigned[ ]))"
+            r"(?=\p{Ll}{2,3}[ ](?i:rn|md|np|lpn|sn)\b)"
+            r"(?<=(?:^[ \t]*(?:-{1,2}[ ]?)?|[ \t]-{1,2}[ ]?|\bsigned[ ]|\bto[ ]))"
             r"\p{Ll}{2,3}(?=[ ](?i:rn|md|np|lpn|sn)\b)",
             0.5,
         ),
@@ -1068,7 +1081,8 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         Pattern(
             "name in a dash signature",
             r"(?:^|(?<=[ \t]))-{1,2}[ ]?(?:RN[ ])?(?P<name>(?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*(?:[ ]\p{L}[\p{L}'’\-]+)?"
-            r"(?:[ ]\p{L}\.)?)(?=[ ]?(?:\(?(?i:rn|md|np|sn|lpn|rrt|rt|pt|ot)\)?)?[ \t]*(?:\n|$))",
+            r"(?:[ ]\p{L}\.)?)"
+            r"(?=,?[ ]?(?:\(?(?i:rn|md|np|sn|lpn|rrt|rt|pt|ot)\)?(?:[ ](?i:bsn|ccrn))?)?[ \t]*(?:\n|$))",
             0.55,
         ),
         # "sister's name is karen", "wife's name is Ann".
@@ -1082,6 +1096,13 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             "name before an age",
             rf"{_NAME}(?=(?:,[ ]?|[ ](?:is|was)[ ]an?[ ])\d{{1,3}}[ ]?-?(?i:yo|y/o|y\.o\.|year|yr)\b)",
             0.7,
+        ),
+        # "transfer note: young, lewis is a 67 yo man", "pt turner, 103 yo": the same in lower case.
+        Pattern(
+            "lower-case name before an age",
+            r"(?<![\p{L}\d'’\-])\p{Ll}[\p{Ll}'’\-]+(?:,?[ ]\p{Ll}[\p{Ll}'’\-]+)?"
+            r"(?=(?:,[ ]?|[ ](?:is|was)[ ]an?[ ])\d{1,3}[ ]?-?(?i:yo|y/o|y\.o\.|year|yr)\b)",
+            0.55,
         ),
         # "Resident May notified", "oncoming RN Will", "SW Ivy following", "Cards fellow Sky aware".
         Pattern(
@@ -1100,6 +1121,12 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             r"(?:^|(?<=\n))[ \t]*(?i:pt|patient)[ ](?!(?i:may|will|can|must|might|should|would|could)\b)"
             r"(?P<name>\p{L}[\p{Ll}'’\-]+(?:[ ]\p{L}[\p{Ll}'’\-]+)?)(?=[ ,])",
             0.5,
+        ),
+        # "-am rn", "--er rn" ending the line: initials in a dash signature, whatever word they spell.
+        Pattern(
+            "initials in a dash signature",
+            r"(?:^|(?<=[ \t]))-{1,2}[ ]?(?P<name>\p{Ll}{2,3})(?=[ ](?i:rn|md|np|lpn|sn)[ \t]*(?:\n|$))",
+            0.55,
         ),
         # "partner M. by phone", "grandson k. (works at ...)", "brother S. and": an initial after a relative.
         Pattern(
@@ -1230,6 +1257,9 @@ _NAME_RULES: dict[str, _NameRule] = {
     "name before a relative in brackets": _NameRule("strong cue"),
     "name after a lower-case title": _NameRule("strong cue"),
     "name after 'patient:', any case": _NameRule("person"),
+    "lower-case name before an age": _NameRule(
+        "person", cue_after=True, prefilter=re.compile(r"\d[ ]?-?(?i:yo|y/o|y\.o\.|year|yr)\b")
+    ),
     "name after 'pt' at a line start": _NameRule(
         "strict person", prefilter=re.compile(r"^[ \t]*(?:pt|patient)[ ]", re.IGNORECASE | re.MULTILINE)
     ),
@@ -1258,6 +1288,7 @@ _NAME_RULES: dict[str, _NameRule] = {
     "initials before a credential": _NameRule("initials", prefilter=re.compile(r"[ ](?i:rn|md|np|lpn|sn)\b")),
     "transcriber's initials": _NameRule("initials", prefilter=_SLASH_INITIALS),
     "initials before a job number": _NameRule("cue only", prefilter=re.compile(r"(?i:job)[ ]?#")),
+    "initials in a dash signature": _NameRule("cue only", prefilter=re.compile(r"(?:^|[ \t])-", re.MULTILINE)),
 }
 """Each `LabelledNameRecognizer` pattern's rule; a pattern not listed has a weak cue."""
 
