@@ -94,3 +94,21 @@ def test_engine_finds_contact_identifiers(deid, text, expected):
 )
 def test_safe_harbor_contact_placeholders(deid, text, expected):
     assert deid.redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Portal https://portal.mercyhealth.org/u/81579 today; see www.example.com and 'http://x.io/a'",
+        "seen by Dr.Smith; e.g. p.o. meds; Fig.2 shows; approx.the same; mychart.example.org/login",
+        "BP 120/80, no url here. K 3.6, Mg 1.8 repleted.",
+    ],
+)
+def test_prefiltered_url_recognizer_gives_presidios_results(text):
+    from presidio_analyzer.predefined_recognizers import UrlRecognizer
+
+    from clinical.deid.recognizers import PrefilteredUrlRecognizer
+
+    ours = [(r.start, r.end, r.score) for r in PrefilteredUrlRecognizer().analyze(text, ["URL"])]
+    assert ours == [(r.start, r.end, r.score) for r in UrlRecognizer().analyze(text, ["URL"])]
+    assert ("http" in text) <= bool(ours)

@@ -25,7 +25,7 @@ import regex as re  # noqa: E402
 import spacy  # noqa: E402
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult  # noqa: E402
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer  # noqa: E402
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine  # noqa: E402
 from spacy.attrs import IDX, LENGTH  # noqa: E402
 
 from clinical.deid.lexicons import FUNCTION_WORDS, warm_lexicons  # noqa: E402
@@ -209,11 +209,19 @@ def resolve_spacy_model(name: str = "auto") -> str:
 
 
 class ClinicalSpacyNlpEngine(SpacyNlpEngine):
-    """presidio's spaCy engine without the dependency parser, which nothing downstream uses.
+    """presidio's spaCy engine without the dependency parser, the attribute ruler and the lemmatizer.
+
+    Nothing downstream uses the parse. Lemmas serve only presidio's context enhancer, which compares them
+    with the recognizers' context words: a word's lemma here is the context word it inflects ("phones",
+    "called", "dated" -> "phone", "call", "date") or the word in lower case, which gives the enhancer the
+    same matches without running the two components (about a fifth of spaCy's time per note). The tagger
+    stays: `ClinicalNerRecognizer` and `NameLexiconRecognizer` read its tags.
 
     :param model_name: installed spaCy pipeline name.
     :param language: language code of the notes.
     """
+
+    _EXCLUDED = ("parser", "attribute_ruler", "lemmatizer")
 
     def __init__(self, model_name: str, language: str = "en") -> None:
         configuration = NerModelConfiguration(
@@ -238,10 +246,64 @@ class ClinicalSpacyNlpEngine(SpacyNlpEngine):
         super().__init__(
             models=[{"lang_code": language, "model_name": model_name}], ner_model_configuration=configuration
         )
+        self._context_words: set[str] = set()
+        self._lemmas: dict[str, str] = {}
 
     def load(self) -> None:
-        """Load the pipeline with the parser excluded (about a third of spaCy's time per note)."""
-        self.nlp = {m["lang_code"]: spacy.load(m["model_name"], exclude=["parser"]) for m in self.models}
+        """Load the pipeline without the parser (about a third of spaCy's time per note), the attribute
+        ruler and the lemmatizer."""
+        self.nlp = {m["lang_code"]: spacy.load(m["model_name"], exclude=list(self._EXCLUDED)) for m in self.models}
+
+    def add_context_words(self, words: Iterable[str]) -> None:
+        """Context words of recognizers that will read this engine's lemmas."""
+        new = {w.lower() for w in words} - self._context_words
+        if new:
+            self._context_words |= new
+            self._lemmas = {}
+
+    def lemma(self, lower: str) -> str:
+        """The context word that `lower` (a lower-case word) inflects, or `lower` itself."""
+        cached = self._lemmas.get(lower)
+        if cached is None:
+            cached = lower
+            if lower not in self._context_words:
+                for stem in _inflection_stems(lower):
+                    if stem in self._context_words:
+                        cached = stem
+                        break
+            self._lemmas[lower] = cached
+        return cached
+
+    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+        entities, scores = self._get_updated_entities(self._get_entities(doc), self._get_scores_for_entities(doc))
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[token.idx for token in doc],
+            lemmas=[self.lemma(token.lower_) for token in doc],
+            nlp_engine=self,
+            language=language,
+            scores=scores,
+        )
+
+
+def _inflection_stems(word: str) -> list[str]:
+    # The base forms an English inflection may come from: "phones" -> "phone", "addresses" -> "address",
+    # "called" -> "call", "dated" -> "date", "calling" -> "call", "dating" -> "date", "families" -> "family".
+    stems = []
+    if word.endswith("ies") and len(word) > 4:
+        stems.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        stems.append(word[:-2])
+    if word.endswith("s") and len(word) > 2:
+        stems.append(word[:-1])
+    if word.endswith("ed") and len(word) > 3:
+        stems += [word[:-2], word[:-1]]
+    if word.endswith("ing") and len(word) > 4:
+        stems += [word[:-3], word[:-3] + "e"]
+    if word.endswith("'s") or word.endswith("’s"):
+        stems.append(word[:-2])
+    return stems
 
 
 class LinearContextEnhancer(LemmaContextAwareEnhancer):
@@ -720,6 +782,7 @@ class Deidentifier:
         for recognizer in build_recognizers(self.policy.language):
             if set(recognizer.supported_entities) & set(self.policy.entities):
                 registry.add_recognizer(recognizer)
+        self._nlp_engine.add_context_words(w for r in registry.recognizers for w in (r.context or ()))
         self._analyzer = AnalyzerEngine(
             registry=registry,
             nlp_engine=self._nlp_engine,
