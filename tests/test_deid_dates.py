@@ -62,6 +62,17 @@ from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognize
             "admitted from NWH on 6.5 w/ AMS; dobhoff placed by Dr Arnold on 2.28 placement ok; admitted Sat 2/21 w/",
             ["6.5", "2.28", "2/21"],
         ),
+        # m.d.yy; "m-d to m-d"; after "last dose", "sent"; "2/27--3/2"
+        (
+            ClinicalDateRecognizer,
+            "R hip ORIF 12.7.21; unchanged from 1.17.11; bld cx sent 5.14 pending",
+            ["12.7.21", "1.17.11", "5.14"],
+        ),
+        (
+            ClinicalDateRecognizer,
+            "missed shifts 9-6 to 9-7; last dose 3/24 per CVS; MICU stay 2/27--3/2; seen on 8-14 and told",
+            ["9-6", "9-7", "3/24", "2/27", "3/2", "8-14"],
+        ),
     ],
 )
 def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
@@ -95,6 +106,7 @@ def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
         (AgeOver89Recognizer, "T 98F, HR 80; Tmax: 99F; VS: 98F 80 120/70"),
         (AgeOver89Recognizer, "temp is 99F; Tmax was 100F"),
         (ClinicalDateRecognizer, "started on 1.5 w/ food; levo on 2.5 w/ good effect; admitted on levo at 0.5 for MAP"),
+        (ClinicalDateRecognizer, "hypotension 2/2 sepsis; ARF 2/2 ATN; labs sent 2/2 hypovolemia; on 2-3 to 4-5 L NC"),
         (
             ClinicalDateRecognizer,
             "the 3rd floor; the 2nd dose; the 95th percentile; the 4th time; the 12th rib; the 1st one",
@@ -120,6 +132,10 @@ def test_recognizer_keeps_clinical_numbers(recognizer_cls, text):
         ("EVENT NOTE: 4/17/2006 @2300: pt pulled out NGT", "EVENT NOTE: [DATE 2006]: pt pulled out NGT"),
         ("Cath planned for 12/5 0230 per team; K 3.6 at 0400.", "Cath planned for [DATE] per team; K 3.6 at 0400."),
         ("appt 5/22 at 2:15 pm. f/u 12/20 at 1:00pm; Jul 12 at 9am", "appt [DATE]. f/u [DATE]; [DATE]"),
+        (
+            "TRIAGE 4-23, 0700h\nSeen 18-Mar, 14:05; PICC 03/21/2012, 0345 by IV",
+            "TRIAGE [DATE]\nSeen [DATE]; PICC [DATE 2012] by IV",
+        ),
     ],
 )
 def test_safe_harbor_date_and_age_rules(deid, text, expected):

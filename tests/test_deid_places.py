@@ -95,6 +95,21 @@ from clinical.deid.places import (
             ["Stop & Shop", "MBTA", "Boston Public Schools", "Tufts"],
         ),
         (AffiliationPlaceRecognizer, "grandson (works at raytheon); retired from verizon", ["raytheon", "verizon"]),
+        (
+            AffiliationPlaceRecognizer,
+            "employer (Market Basket) re:; worked 40 yrs at Star Market; list from Rite Aid; per CVS.\nPharmacy: CVS,",
+            ["Market Basket", "Star Market", "Rite Aid", "CVS", "CVS"],
+        ),
+        (
+            AnyCaseFacilityRecognizer,
+            "PCP (Franco Internal Medicine); home w/ Lowe Home Health; at Dedham Primary Care; at Fall River Pharmacy.",
+            ["Franco Internal Medicine", "Lowe Home Health", "Dedham Primary Care", "Fall River Pharmacy"],
+        ),
+        (
+            AnyCaseFacilityRecognizer,
+            "Referrals sent to Winthrop Nursing and Rehabilitation Center (liaison)",
+            ["Winthrop Nursing and Rehabilitation Center"],
+        ),
         # schools, "living", "senior" between name and facility word; no verb before the name
         (
             AnyCaseFacilityRecognizer,
@@ -152,6 +167,7 @@ def test_place_recognizers_find_places(recognizer_cls, text, expected):
         "works with PT daily; attends dialysis MWF; employed by the hospital; works at home; works at night",
         "referral to cardiology; presented to the ED; screening for infection; referred to HCP; services (PT, OT)",
         "in a stable state; public health nurse; high school diploma; MGH - pt transferred",
+        "called pharmacy; the pharmacy; primary care; home health aide; internal medicine consult; per Cards; per CXR",
     ],
 )
 def test_place_recognizers_keep_clinical_text(text):

@@ -494,11 +494,11 @@ def join_coordinated_names(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 
 # A time written after a date belongs to it: "12/2 @ 0700", "2-25 @0645", "10/11 0500", "6-1 at 17:15",
-# "5/22 at 2:15 pm", "Jul 12 at 9am".
+# "5/22 at 2:15 pm", "Jul 12 at 9am", "4-23, 0700h", "8/17, 3:20 PM".
 _TIME_AFTER_DATE = re.compile(
-    r"(?:[ ]?@[ ]?|[ ]+(?:at[ ]+)?)(?:(?:[01]\d|2[0-3]):?[0-5]\d|\d:[0-5]\d)(?:[ ]?(?i:am|pm|a\.m\.|p\.m\.))?"
+    r"(?:[ ]?@[ ]?|,?[ ]+(?:at[ ]+)?)(?:(?:[01]\d|2[0-3]):?[0-5]\d|\d:[0-5]\d)(?:[ ]?(?i:am|pm|a\.m\.|p\.m\.|h))?"
     r"(?!\d|[.,/:-]\d|[ ]?(?i:mg|ml|cc|units?)\b)"
-    r"|[ ]+(?:at[ ]+)?(?:1[0-2]|0?[1-9])[ ]?(?i:am|pm|a\.m\.|p\.m\.)(?![\p{L}])"
+    r"|,?[ ]+(?:at[ ]+)?(?:1[0-2]|0?[1-9])[ ]?(?i:am|pm|a\.m\.|p\.m\.)(?![\p{L}])"
 )
 
 

@@ -62,11 +62,14 @@ _STRONG_FACILITY = (
 _WEAK_FACILITY = (
     r"house|court|general|memorial|regional|crossing|health|practice|nursing|cent(?:er|re)|associates|partners"
     r"|supply|cardiology|neurology|renal|pulmonary|oncology|nephrology|urology|orthopedics|dermatology|pediatrics"
-    r"|college|university|academy|schools?|state"
+    r"|college|university|academy|schools?|state|pharmacy|commons|internal[ ]medicine|primary[ ]care|home[ ]health"
+    r"|funeral[ ]home"
 )
-# A run of facility words is one facility word ("Maplewood Nursing Center", "Harbor Health Clinic").
+# A run of facility words is one facility word ("Maplewood Nursing Center", "Harbor Health Clinic", "Dedham
+# Nursing and Rehabilitation Center").
 _FACILITY = re.compile(
-    rf"\b(?:{_STRONG_FACILITY}|{_WEAK_FACILITY})(?:[ ](?:{_STRONG_FACILITY}|{_WEAK_FACILITY}))*\b", re.IGNORECASE
+    rf"\b(?:{_STRONG_FACILITY}|{_WEAK_FACILITY})(?:[ ](?:and[ ])?(?:{_STRONG_FACILITY}|{_WEAK_FACILITY}))*\b",
+    re.IGNORECASE,
 )
 _STRONG_WORD = re.compile(rf"\b(?:{_STRONG_FACILITY})\b", re.IGNORECASE)
 _PASS_THROUGH = frozenset(
@@ -387,9 +390,11 @@ def _result(start: int, end: int, score: float = 0.6) -> RecognizerResult:
 
 
 _AFFILIATION_CUE = re.compile(
-    r"\b(?:(?:works?|worked|working|employed|retired|volunteers?|volunteered)(?:[ ](?:as[ ])?(?:an?[ ])?\p{L}+){0,3}?"
-    r"[ ](?:at|for|from|by|with)|(?:student|teacher|professor|employee)[ ](?:at|of)|attends|attended|graduated[ ]from"
-    r")[ ](?:(?i:the)[ ])?",
+    r"\b(?:(?:works?|worked|working|employed|retired|volunteers?|volunteered)"
+    r"(?:[ ](?:as[ ])?(?:an?[ ])?[\p{L}\d]+){0,3}?[ ](?:at|for|from|by|with)"
+    r"|(?:student|teacher|professor|employee)[ ](?:at|of)|attends|attended|graduated[ ]from"
+    r"|(?:pharmacy|employer)[ ]?:|(?:list|meds|refills?)[ ]from|per"
+    r")[ ](?:(?i:the)[ ])?|\bemployer[ ]\(",
     re.IGNORECASE,
 )
 _TITLE_RUN = re.compile(r"(?:\p{Lu}[\p{L}'’\-]*|&)(?:[ ](?:(?:of|and|&)[ ])?(?:\p{Lu}[\p{L}'’\-]*))*(?![\p{L}])")

@@ -72,6 +72,12 @@ _DRIPS = (
     r"|diltiazem|esmolol|lasix|precedex|dex|dexmed|dilaudid|morphine|mso4|cisatracurium|nimbex|milrinone"
     r"|nipride|labetalol|gtt|drip|mcg|mg|units?"
 )
+_SECONDARY_TO = r"(?!2/2[ ]+(?!(?i:at|on|to|and|or|thru|through|until|pending|with)\b|w/)\p{L})"
+"""Not a date: "2/2" before a word is "secondary to" ("hypotension 2/2 sepsis"; "admitted 2/2 to 2/7" is one)."""
+
+_NOT_AFTER_RANGE = r"(?![\d/%\w-]|[.,]\d|[ \t]*(?i:l|lpm|liters?|mg|mcg|ml|cc|units?|days?|hours?|hrs?|times)\b)"
+"""What may not follow the second month-day of "9-6 to 9-7" ("2-3 to 4-5 L" is a flow range)."""
+
 _NOT_DATE_AFTER = (
     r"ns|nss|normal|strength|power|tabs?|tablets?|pills?|caps?|of|pain|cm|mm|in|inch(?:es)?|ft|feet|liters?|l|ml"
     r"|cups?|cans?|bottles?|doses?|units?|mg|mcg|scale|score|grade|murmur|edema|pulses?|reflexes|positive|neg"
@@ -248,6 +254,18 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         Pattern("date (ISO y-m-d)", rf"(?<![\d.])({_YEAR}[-/.](?:0?[1-9]|1[0-2])[-/.]{_DAY}){_TIME}(?![\d])", 0.95),
         Pattern("date (m/d/yyyy)", rf"(?<![\d/.])\d{{1,2}}[/-]\d{{1,2}}[/-]{_YEAR}{_TIME}(?![\d/])", 0.9),
         Pattern("date (dd.mm.yyyy)", rf"(?<![\d.])\d{{1,2}}\.\d{{1,2}}\.{_YEAR}{_TIME}(?![\d.])", 0.85),
+        # "ORIF 12.7.21", "unchanged from 1.17.11": a dotted month.day.yy (no version or IP: one more dot or digit
+        # on either side stops it).
+        Pattern("date (m.d.yy)", rf"(?<![\d.])(?:{_MONTH_NUM})\.{_DAY}\.\d{{2}}(?![\d]|\.\d)", 0.6),
+        # "missed shifts 9-6 to 9-7", "MICU course 11-26 to 11-27": two month-days joined by "to".
+        Pattern(
+            "date (m-d to m-d)",
+            rf"(?<![\d/.,:+±~x\w-])(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*)\b{_MONTH_NUM}-{_DAY}"
+            rf"(?=[ ]to[ ]{_MONTH_NUM}-{_DAY}\b{_NOT_AFTER_RANGE})"
+            rf"|(?<=(?<![\d/.,:+±~x\w-])(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*)\b{_MONTH_NUM}-{_DAY}[ ]to[ ])"
+            rf"{_MONTH_NUM}-{_DAY}\b{_NOT_AFTER_RANGE}",
+            0.55,
+        ),
         Pattern("date (m/d/yy)", rf"(?<![\d/.])\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2}}{_TIME}(?![\d/])", 0.6),
         Pattern(
             "date (month d, yyyy)",
@@ -256,17 +274,19 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         ),
         Pattern(
             "date (d month yyyy)",
-            rf"\b{_DAY}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\b\.?(?:[\s,-]+(?:{_YEAR}|\d{{2}})\b)?{_TIME}",
+            rf"\b{_DAY}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\b\.?(?:[\s,-]+(?:{_YEAR}|\d{{2}}(?!:))\b)?{_TIME}",
             0.8,
         ),
         Pattern("date (month yyyy)", rf"\b{_MONTH}\.?,?\s+{_YEAR}\b", 0.8),
         # "2/12" alone is also a fraction or a score ("4/5 strength", "7/10 pain"): only after a cue word.
         Pattern(
             "date (m/d after cue)",
-            rf"(?<=\b(?:on|since|from|until|till|dated?|admitted|discharged|seen|visit|dob|d\.o\.b\.|drawn|collected"
-            rf"|signed|encounter|note|handoff|started|stopped|due|scheduled|appt|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO)"
+            rf"(?<=\b(?:on|since|from|until|till|dated?|admitted|discharged|seen|visit|dob|d\.o\.b\.|drawn|collected|sent"
+            rf"|signed|encounter|note|handoff|started|stopped|due|scheduled|appt|last[ ]dose"
+            rf"|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO)"
             rf"|(?i:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?)"
-            rf"(?:[ ]\([A-Z]+\))?[:\s]+){_MONTH_NUM}/{_DAY}(?![\d/%])",
+            # "2/2 sepsis" is "secondary to", not a date
+            rf"(?:[ ]\([A-Z]+\))?[:\s]+){_SECONDARY_TO}{_MONTH_NUM}/{_DAY}(?![\d/%])",
             0.6,
         ),
         # "2-12" is also a range ("HR 80-90s", "2-3L NC"): a month-day with a hyphen only after a date cue.
@@ -275,7 +295,7 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
             rf"(?=\d)(?<=(?:\b(?:on|since|from|until|till|through|thru|by|for|dated?|admitted|adm|discharged|d/c'?d|seen"
             rf"|dob|due|scheduled|appt|back|starting|started|stopped|before|after|of|placed|inserted|removed|changed"
             rf"|done|performed|meeting|note|npn|bm|hearing|(?-i:RN|MD|NP|LPN|PA-C|PA|RT|DO))|=)[:\s]+){_MONTH_NUM}-{_DAY}"
-            rf"(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|more|less|q)\b|[ \t]*to[ \t]*\d"
+            rf"(?![\d/%\w-]|[.,]\d|[ \t]*(?:{_NOT_DATE_AFTER}|more|less|q)\b|[ \t]*(?:or|and|to)[ \t]*\d"
             r"|[ \t]*per\b(?![ ](?:family|pt|patient|report|wife|husband|son|daughter)\b))",
             0.6,
         ),
@@ -294,7 +314,8 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         # after a date cue (decimals are everywhere: "K 3.6", "levo on 2.5").
         Pattern(
             "date (m.d after cue)",
-            rf"(?=\d)(?<=\b(?:npn|note|events|mtg|meeting|avail|available|until|till|since|dated?|seen|admitted|adm"
+            rf"(?=\d)(?<=\b(?:npn|note|events|mtg|meeting|avail|available|until|till|since|dated?|seen|admitted|adm|sent"
+            rf"|drawn|collected"
             rf"|discharged|d/c'?d|due|scheduled|appt|hearing|bm|flight|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)[:\s]+)"
             rf"{_MONTH_NUM}\.{_DAY}"
             rf"(?![\d%]|\.\d|[ \t]*(?:{_NOT_DATE_AFTER}|or|and|per|q)\b|[ \t]*to[ \t]*\d)",
@@ -333,9 +354,11 @@ class ClinicalDateRecognizer(ClinicalPatternRecognizer):
         # "4/5 strength", "PS 10/5", "1/2 NS", "+2/4 edema").
         Pattern(
             "date (m/d)",
-            rf"(?:(?<![\d/.,:+±~x-])|(?<=\b{_MONTH_NUM}/{_DAY}[ ]?-[ ]?))"
+            rf"(?:(?<![\d/.,:+±~x-])|(?<=\b{_MONTH_NUM}/{_DAY}[ ]?-{{1,2}}[ ]?))"
             rf"(?<!\b(?:{_NOT_DATE_BEFORE})[ \t]*[:=]?[ \t]*(?:of[ \t]+|at[ \t]+|is[ \t]+)?)"
             r"(?<!\b(?:acuit(?:y|ies)|snellen|vision|visual)\b[^\n.]{0,60})"
+            # "hypotension 2/2 sepsis": "2/2" before a word is "secondary to"
+            rf"{_SECONDARY_TO}"
             rf"\b{_MONTH_NUM}/{_DAY}\b(?![\d/%]|[ \t]*(?:{_NOT_DATE_AFTER})\b|[.,]\d)"
             # "pain 6/10 with relief to 2/10": an x/10 after a pain or score word in the same sentence.
             r"(?<!\b(?i:pain|relief|rated|rates|scale|score|discomfort|ache|cramping|nausea)\b[^\n;.]{0,60}/10)",
@@ -487,8 +510,8 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
             "phone (after a call cue)",
             r"(?<=\b(?i:call(?:ed|ing|s)?|reach(?:ed)?|text(?:ed)?|ring|dial(?:ed)?|page[dr]?|beeper|contact(?:ed)?"
             r"|answering|registered|number|#)\b[^\n\d]{0,25})"
-            r"(?<![\w.+/-])\+?\(?\d[\d() .-]{5,17}\d"
-            r"(?![\w/]|[.,-]\d|\s*(?i:mg|mcg|ml|units?|%|am|pm|hrs?|min|times)\b)",
+            r"(?<![\w.+/-])(?!\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b)\+?\(?\d[\d() .-]{5,17}\d"
+            r"(?![\w/:]|[.,-]\d|\s*(?i:mg|mcg|ml|units?|%|am|pm|hrs?|min|times)\b)",
             0.6,
         ),
     ]
@@ -865,7 +888,8 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
             r"|ship(?:ped)?|mail(?:ed)?|meet(?:[ ]me|[ ]you)?|drops?[ ]you[ ]off)"
             r"(?:[ ]+(?i:at|on|in|to))?[ ]+)(?=[^\n.?!;]{0,40}\d)"
             r"(?!(?i:the|a|an|at|on|in|to|by|of|for|with|from|home|room|bed)\b"
-            r"|\d+[ ]*(?i:am|pm|h|hrs?|hours?|days?|weeks?|wks?|months?|years?|mg|cm|mm|o'clock|%)(?![\p{L}]))"
+            r"|\d+[ ]*(?i:am|pm|h|hrs?|hours?|days?|weeks?|wks?|months?|years?|mg|cm|mm|o'clock|%)(?![\p{L}])"
+            r"|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?(?![\d/.-]))"  # "sent 5/10 to rehab": a date
             r"[\p{Lu}\d](?:[\p{L}\d'’\-/]|\.(?=[\p{L}\d]))*"
             r"(?:[ ](?!(?i:with|and|for|since|who|which|that|until|after|before|when|where|but|or|the|a|an|is|was|at|on"
             r"|in|to|of|from|by|now|today|yesterday|tomorrow|last|next|this|alone|together)\b)"
