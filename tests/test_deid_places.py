@@ -97,8 +97,8 @@ from clinical.deid.places import (
         (AffiliationPlaceRecognizer, "grandson (works at raytheon); retired from verizon", ["raytheon", "verizon"]),
         (
             AffiliationPlaceRecognizer,
-            "employer (Market Basket) re:; worked 40 yrs at Star Market; list from Rite Aid; per CVS.\nPharmacy: CVS,",
-            ["Market Basket", "Star Market", "Rite Aid", "CVS", "CVS"],
+            "employer (Market Basket) re:; worked 40 yrs at Star Market; list from Rite Aid.\nPharmacy: CVS,",
+            ["Market Basket", "Star Market", "Rite Aid", "CVS"],
         ),
         (
             AnyCaseFacilityRecognizer,
@@ -168,6 +168,7 @@ def test_place_recognizers_find_places(recognizer_cls, text, expected):
         "referral to cardiology; presented to the ED; screening for infection; referred to HCP; services (PT, OT)",
         "in a stable state; public health nurse; high school diploma; MGH - pt transferred",
         "called pharmacy; the pharmacy; primary care; home health aide; internal medicine consult; per Cards; per CXR",
+        "281 platelets per microliter; per protocol; per Protocol; per Dr Smith",
     ],
 )
 def test_place_recognizers_keep_clinical_text(text):

@@ -393,7 +393,7 @@ _AFFILIATION_CUE = re.compile(
     r"\b(?:(?:works?|worked|working|employed|retired|volunteers?|volunteered)"
     r"(?:[ ](?:as[ ])?(?:an?[ ])?[\p{L}\d]+){0,3}?[ ](?:at|for|from|by|with)"
     r"|(?:student|teacher|professor|employee)[ ](?:at|of)|attends|attended|graduated[ ]from"
-    r"|(?:pharmacy|employer)[ ]?:|(?:list|meds|refills?)[ ]from|per"
+    r"|(?:pharmacy|employer)[ ]?:|(?:list|meds|refills?)[ ]from"
     r")[ ](?:(?i:the)[ ])?|\bemployer[ ]\(",
     re.IGNORECASE,
 )
