@@ -161,6 +161,22 @@ from clinical.deid.recognizers import (
             ["rosa howard", "am", "lm"],
         ),
         (LabelledNameRecognizer, "PICC placed by Dr Ashley Dean June 12th @ 1145", ["Ashley Dean"]),
+        # initials: a consultant's in brackets, the author's ending the note, before "to see", after "by"
+        (
+            LabelledNameRecognizer,
+            "Seen by ortho (S.P.) on Apr 15; seen by renal (HLR); rm 14, A. M. to see; seen by GR\nleft VM.\nfsb\n",
+            ["S.P.", "HLR", "A. M.", "GR", "fsb"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "Brown, Whitney / 98F\nTorres, Georgia (56F), comfort; Anesthesiologist: Swift; (liaison Sully 207)",
+            ["Brown, Whitney", "Torres, Georgia", "Swift", "Sully"],
+        ),
+        (
+            LabelledNameRecognizer,
+            "- M. Garza, DPT  pager 69802\n- L. Porter, OTR/L\n- a. siering PharmD\nTaken by: mariana (front desk)",
+            ["M. Garza", "L. Porter", "a. siering", "mariana"],
+        ),
         (LabelledNameRecognizer, "patient: pope, jennifer  mrn: 858-11-72", ["pope, jennifer"]),
         (LabelledNameRecognizer, "HCP form on chart naming bill; contact scott at maplewood", ["bill", "scott"]),
         (
@@ -229,6 +245,7 @@ def test_recognizer_finds_names(recognizer_cls, text, expected):
             "pt denies pain\npt pat found\nPt May be discharged\npt Found down; patient: tolerated well",
         ),
         (LabelledNameRecognizer, "contact pharmacy at x2345; tech aware; pt with pain; Patient: 67 yo"),
+        (LabelledNameRecognizer, "confirmed by CT\nseen by MD, placed by IR\nplan as above.\nCV\nHR 80\npt on 2L\nNC"),
     ],
 )
 def test_recognizer_keeps_clinical_words(recognizer_cls, text):

@@ -950,7 +950,16 @@ class StreetAddressRecognizer(ClinicalPatternRecognizer):
         return is_clinical_phrase(inner.group(1)) or inner.group(1).isupper()
 
 
-_LOWER_CREDENTIAL = r"(?i:rn|r\.n\.|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp)(?![\p{L}\d\-])"
+_NOT_INITIALS = (
+    r"(?!(?i:md|rn|np|pa|ct|ed|er|ems|or|icu|pt|ot|sw|cm|gi|gu|id|ir|us|mri|cxr|ekg|ecg|eeg|tte|tee|kub|pcp|hcp|vna"
+    r"|cna|pca|rt|rrt|slp|mrn|cv|nc|ra|po|iv|ok|npo|bm|uo|hd|prn|dnr|dni|cmo|afb|abg|vbg|ms|ns|lr|na|nad|wnl|dob"
+    r"|ssn|bp|hr|sat|tid|bid|qd|qid|hs|ac|pc|am|pm)\b)"
+)
+"""Two or three letters a note writes for what they mean, not as someone's initials ("by CT", a last line "NC")."""
+
+_LOWER_CREDENTIAL = (
+    r"(?i:rn|r\.n\.|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp|pharmd|dpt|rd|otr(?:/l)?)(?![\p{L}\d\-])"
+)
 """Credentials after a name in any case ("t. wang, lcsw", "c. hernandez, m.d.", "june king pa-c")."""
 
 
@@ -978,7 +987,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
     )
     _CREDENTIALS = (
         r"(?:MD|M\.D\.|DO|RN|R\.N\.|BSN|MSN|NP|APRN|FNP|ANP|ACNP|PA|PA-C|LPN|LVN|CNA|RT|RRT|PT|OT|SLP|PharmD|MSW|LCSW"
-        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN|SN|LICSW|RCP)(?![\p{L}\d])"
+        r"|CRNA|DNP|PhD|MBBS|DDS|RD|CCRN|SN|LICSW|RCP|DPT|OTR/L|OTR|COTA|PTA|LDN|CCC-SLP)(?![\p{L}\d])"
     )
     _RELATIVE = (
         r"(?i:wife|husband|spouse|partner|son|daughter|mother|father|mom|dad|sister|brother|niece|nephew|aunt"
@@ -990,13 +999,17 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
         r"|kid|kids|child|baby|grandkid|twin|sons|daughters|sisters|brothers|children|grandchildren|grandsons"
         r"|granddaughters|nieces|nephews|parents|friends|cousins)"
     )
-    _ROLE = r"(?i:resident|fellow|intern|attending|rn|md|np|pa|sw|cm|rt|nurse|student)"
+    _ROLE = (
+        r"(?i:resident|fellow|intern|attending|rn|md|np|pa|sw|cm|rt|nurse|student|rd|slp|pt|ot|liaison|front[ ]desk"
+        r"|rn[ ]cm|case[ ]manager|renal|cardiology|ortho|pharmacy|pharmd)"
+    )
     # "Rev." and "Fr." only with their dot ("16 Fr Foley" is a catheter size).
     _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Atty|Rev)\.?|Fr\.)"
     _LABEL = (
         r"(?i:patient(?:[ ]name)?|pt|name|attending|physician|provider|pcp|resident|surgeon|nurse|"
         r"referring(?:[ ]physician)?|(?:electronically[ ])?signed(?:[ ]by)?|dictated[ ]by|dictating|cc|"
-        r"mother|father|wife|husband|spouse|son|daughter|guardian|contact|emergency[ ]contact)"
+        r"mother|father|wife|husband|spouse|son|daughter|guardian|contact|emergency[ ]contact|anesthesiologist"
+        r"|anesthesia|asst|assist|assistant|caller|taken[ ]by|req(?:uested)?[ ]by|referral[ ]by)"
     )
     PATTERNS = [
         Pattern("name after a field label", rf"(?<=\b{_LABEL}[ \t]*[:\-][ \t]*(?:Dr\.?[ ])?){_NAME}", 0.85),
@@ -1134,7 +1147,7 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             rf"\b(?:(?-i:RN|LPN|NP|PA|MD|SW|CM|RT|RRT|CNA)|(?i:resident|fellow|intern|attending"
             rf"|nurse|case[ ]manager|social[ ]worker|charge[ ]nurse|nutritionist|dietitian|pharmacist|therapist|lawyer"
             rf"|attorney|hospitalist|intensivist|covering(?:[ ]MD)?|oncoming(?:[ ]RN)?|PCA|pca|tech|sitter|coordinator"
-            rf"|[Cc]ontact|(?:pt|patient)[ ]with))(?![\p{{L}}]):?[ ]"
+            rf"|liaison|[Cc]ontact|(?:pt|patient)[ ]with))(?![\p{{L}}]):?[ ]"
             rf"(?P<name>(?=\p{{Lu}}(?:\p{{Ll}}|\.))(?:\p{{Lu}}\.[ ]?)?{_NAME})",
             0.6,
         ),
@@ -1151,6 +1164,33 @@ class LabelledNameRecognizer(ClinicalPatternRecognizer):
             "initials in a dash signature",
             r"(?:^|(?<=[ \t]))-{1,2}[ ]?(?P<name>\p{Ll}{2,3})(?=[ ](?i:rn|md|np|lpn|sn)[ \t]*(?:\n|$))",
             0.55,
+        ),
+        # "Seen by ortho (S.P.)", "seen by renal (HLR)": a consultant's initials in brackets after "by <service>".
+        Pattern(
+            "initials in brackets after a service",
+            r"(?<=\b(?i:by)[ ]\p{L}+[ ]\()(?:(?:\p{L}\.[ ]?){1,3}|\p{L}{2,3})(?=\))",
+            0.55,
+        ),
+        # A note that ends with its author's initials on their own line ("\nfsb", "\nB. A.", "\nNC  pager 548").
+        Pattern(
+            "initials ending the note",
+            rf"(?<=\n)[ \t]*{_NOT_INITIALS}(?P<name>(?:\p{{L}}\.[ ]?){{1,3}}|\p{{L}}{{2,3}})[ \t]*"
+            r"(?=\n*\Z|[ \t]+(?i:pager|pgr)\b)",
+            0.5,
+        ),
+        # "placed in rm 14, A. M. to see", "Rec'd 9/8/16 by GR", "by E.W.": initials after "by" or before "to see".
+        Pattern(
+            "initials before 'to see' or after 'by'",
+            r"(?<=,[ ])(?:(?:\p{L}\.[ ]?){1,3}|\p{L}{2,3})(?=[ ]to[ ]see\b)"
+            rf"|(?<=\b(?i:by)[ ]){_NOT_INITIALS}(?:(?:\p{{Lu}}\.[ ]?){{1,3}}|\p{{Lu}}{{2,3}})"
+            r"(?=[ \t]*(?:\n|$|,))",
+            0.5,
+        ),
+        # "Brown, Whitney / 98F", "Torres, Georgia (56F)", "Brown (47M) adm": a name before an age and sex.
+        Pattern(
+            "name before an age and sex",
+            rf"{_NAME}(?=[ ]?(?:/|\(|-)[ ]?\d{{1,3}}[ ]?(?:[MFmf]|yo[mf]?)\b)",
+            0.6,
         ),
         # "partner M. by phone", "grandson k. (works at ...)", "brother S. and": an initial after a relative.
         Pattern(
@@ -1304,7 +1344,7 @@ _NAME_RULES: dict[str, _NameRule] = {
     "name after 'X's name is'": _NameRule("person"),
     "lower-case name after a relative": _NameRule("person"),
     "lower-case name before a relative in brackets": _NameRule(
-        "person", cue_after=True, prefilter=re.compile(r"\((?i:[a-z]+)(?:/\w+)?\)")
+        "person", cue_after=True, prefilter=re.compile(r"\((?i:[a-z]+)(?:[/ ]\w+)?\)")
     ),
     "lower-case name after an action by": _NameRule("person"),
     "name in a slash signature": _NameRule("person", prefilter=re.compile(r"(?:^|[ \t])/\p{L}", re.MULTILINE)),
@@ -1312,6 +1352,10 @@ _NAME_RULES: dict[str, _NameRule] = {
     "initials before a credential": _NameRule("initials", prefilter=re.compile(r"[ ](?i:rn|md|np|lpn|sn)\b")),
     "transcriber's initials": _NameRule("initials", prefilter=_SLASH_INITIALS),
     "initials before a job number": _NameRule("cue only", prefilter=re.compile(r"(?i:job)[ ]?#")),
+    "initials in brackets after a service": _NameRule("initials", prefilter=re.compile(r"(?i:by)[ ]\p{L}+[ ]\(")),
+    "initials ending the note": _NameRule("initials"),
+    "initials before 'to see' or after 'by'": _NameRule("initials"),
+    "name before an age and sex": _NameRule("strong cue"),
     "initials in a dash signature": _NameRule("cue only", prefilter=re.compile(r"(?:^|[ \t])-", re.MULTILINE)),
 }
 """Each `LabelledNameRecognizer` pattern's rule; a pattern not listed has a weak cue."""
@@ -1389,7 +1433,8 @@ _NOT_A_PERSON_BEFORE_VERB = frozenset(
     night day icu micu sicu ccu csru ed er floor charge primary covering oncoming my your the aware notified paged
     called new call states said says visiting living passed deceased alive well home present made informed ok okay
     agrees agreed following followed saw seen wrote ordered gave given spoke came still now today tonight just already
-    again page pager paging paged consulted consult beeper cell phone rrt lpn sn msw lcsw licsw rcp cna bsn""".split()
+    again page pager paging paged consulted consult beeper cell phone rrt lpn sn msw lcsw licsw rcp cna bsn
+    pharmd dpt otr rd ldn cota pta""".split()
 )
 
 _NOT_A_FIRST_NAME = frozenset({"brady"})
