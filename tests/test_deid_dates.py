@@ -55,6 +55,7 @@ from clinical.deid.recognizers import AgeOver89Recognizer, ClinicalDateRecognize
         (AgeOver89Recognizer, "a woman in her 90s", ["90s"]),
         (AgeOver89Recognizer, "pt is a 92m from lebanon; HPI: 98F resident of\n104yow with", ["92", "98", "104"]),
         (AgeOver89Recognizer, "pt is 100F w/ ESRD; Pt is 96M POD#2; pt Sarah, 98F, NSTEMI", ["100", "96", "98"]),
+        (AgeOver89Recognizer, "King, Filippo (100M), comfort; Brown, Whitney / 98F", ["100", "98"]),
         # "the 12th" after any "the", unless a noun makes it an ordinal ("the 5th rib")
         (ClinicalDateRecognizer, "transferred to 7 north the 29th. family meeting the 26th w/ pall", ["29th", "26th"]),
         (
@@ -104,7 +105,7 @@ def test_recognizer_finds_dates_and_ages(recognizer_cls, text, expected):
         (AgeOver89Recognizer, "HR 95 bpm"),
         (AgeOver89Recognizer, "SpO2 92% on room air"),
         (AgeOver89Recognizer, "T 98F, HR 80; Tmax: 99F; VS: 98F 80 120/70"),
-        (AgeOver89Recognizer, "temp is 99F; Tmax was 100F"),
+        (AgeOver89Recognizer, "temp is 99F; Tmax was 100F; BP 120/80 (98F); afebrile (T 98F)"),
         (ClinicalDateRecognizer, "started on 1.5 w/ food; levo on 2.5 w/ good effect; admitted on levo at 0.5 for MAP"),
         (ClinicalDateRecognizer, "hypotension 2/2 sepsis; ARF 2/2 ATN; labs sent 2/2 hypovolemia; on 2-3 to 4-5 L NC"),
         (

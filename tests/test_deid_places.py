@@ -110,6 +110,23 @@ from clinical.deid.places import (
             "Referrals sent to Winthrop Nursing and Rehabilitation Center (liaison)",
             ["Winthrop Nursing and Rehabilitation Center"],
         ),
+        # a title-case name before a title-case weak facility word; churches; "VNA of" one or two words
+        (
+            AnyCaseFacilityRecognizer,
+            "PCP (Revere Cardiology Associates); per Medford Pharmacy; Temple Sinai notified; VNA of Medford called",
+            ["Revere Cardiology Associates", "Medford Pharmacy", "Temple Sinai", "VNA of Medford"],
+        ),
+        (AnyCaseFacilityRecognizer, "Chaplain present; Dedham Assembly of God notified.", ["Dedham Assembly of God"]),
+        (
+            TransferPlaceRecognizer,
+            "Recent admit to BMC 1/4; Outside CT from SSH dated 11/22; hospitalized at MWMC 5-26",
+            ["BMC", "SSH", "MWMC"],
+        ),
+        (
+            AffiliationPlaceRecognizer,
+            "his mother, who works at Reed, Parker and Thomas. Echo",
+            ["Reed, Parker and Thomas"],
+        ),
         # schools, "living", "senior" between name and facility word; no verb before the name
         (
             AnyCaseFacilityRecognizer,
@@ -169,6 +186,7 @@ def test_place_recognizers_find_places(recognizer_cls, text, expected):
         "in a stable state; public health nurse; high school diploma; MGH - pt transferred",
         "called pharmacy; the pharmacy; primary care; home health aide; internal medicine consult; per Cards; per CXR",
         "281 platelets per microliter; per protocol; per Protocol; per Dr Smith",
+        "the Probate Court; Pulmonary Associates; Heart Failure Center; admit to ICU; records from OSH. Call Pharmacy",
     ],
 )
 def test_place_recognizers_keep_clinical_text(text):

@@ -55,7 +55,7 @@ _STRONG_FACILITY = (
     r"hospital|medical[ ]cent(?:er|re)|health[ ]cent(?:er|re)|care[ ]cent(?:er|re)|nursing[ ]home"
     r"|skilled[ ]nursing(?:[ ]facility)?|nursing[ ]facility|rehab(?:ilitation)?(?:[ ](?:center|hospital|facility))?"
     r"|manor|hospice|clinic|vna|senior[ ]life|assisted[ ]living|home[ ]care|tabernacle|church|parish|temple"
-    r"|synagogue|mosque|chapel|cathedral|ministries"
+    r"|synagogue|mosque|chapel|cathedral|ministries|assembly[ ]of[ ]god"
 )
 # Weak facility words name a place only after a word that names something ("Fenway Community Health",
 # "kenmore family practice", "Pine Knoll Nursing"; not "public health", "private practice").
@@ -88,7 +88,8 @@ _CHURCH_WORDS = frozenset(
     """.split()
 )
 """Words that name a church before a church word ("First Baptist Church", "Greater Love Tabernacle")."""
-_CHURCH = re.compile(r"(?i:tabernacle|church|parish|temple|synagogue|mosque|chapel|cathedral|ministries)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s*|\n\s*)$")
+_CHURCH = re.compile(r"(?i:tabernacle|church|parish|temple|synagogue|mosque|chapel|cathedral|ministries|assembly)")
 # The word before a position: after a space, a bracket, a slash, a quote or a line break ("(Dimock Center)").
 _PREVIOUS_WORD = re.compile(r"(?<![^\s(/\[\"])(?P<word>[\p{L}][\p{L}'’.\-]*)[ ]$")
 
@@ -102,13 +103,13 @@ _SAINT = re.compile(
 
 _TRANSFER_CUE = re.compile(
     r"\b(?:transferred|transfer|tx'?d|d/c'?d|discharged|records|came|sent|admitted|adm|readmitted|arrived)[ ]from[ ]"
-    r"|\b(?:adm(?:itted|ission)?|"
+    r"|\b(?:adm(?:itted|ission)?|admit|"
     r"readmitted|sent|transferred|discharged|d/c'?d)[ ]to[ ]|\b(?:was|were|is|been|seen|rehab|stay|stayed|stays)"
-    r"[ ]at[ ]|(?<=\d)[ ]at[ ](?=\p{L})"
+    r"[ ]at[ ]|\bhospitali[sz]ed[ ]at[ ]|(?<=\d)[ ]at[ ](?=\p{L})"
     # "screening for new england sinai", "referral faxed to lincare", "previously ventilated at X", "arranged
     # through apria", "home with services (apria)", "resident of X", "presented to X"
     r"|\b(?:screening[ ]for|faxed[ ]to|ventilated[ ]at|referral[ ]to|arranged[ ]through|services[ ]\(|resident[ ]of"
-    r"|eventually[ ]go[ ]to|will[ ]go[ ]to"
+    r"|eventually[ ]go[ ]to|will[ ]go[ ]to|(?:films|records|ct|mri|imaging|images|studies)[ ]from"
     r"|presented[ ]to)[ ]?",
     re.IGNORECASE,
 )
@@ -126,7 +127,7 @@ _TOWN_CUE = re.compile(
     r"\b(?:court|church|parish|temple|synagogue|mosque|congregation)[ ]in[ ]"
     r"|\b(?:lives?|living|resides?|residing)[ ](?:w/|with)[ ](?:his[ ]|her[ ]|their[ ])?\p{L}+[ ]in[ ]"
     # "lives in stoughton", "pcp is dr. j. simpson in winchester", a sentence that starts "from medford, ..."
-    r"|\b(?:lives?|lived|living|resides?|residing|works?|working|home|apartment|nearby)[ ]in[ ]"
+    r"|\b(?:lives?|lived|living|resides?|residing|works?|working|home|apartment|apt|nearby)[ ]in[ ]"
     r"|\b(?:visit|visiting|drove|driving|came|comes)[ ](?:in[ ])?from[ ]"
     r"|\bdr\.?[ ](?:\p{L}\.[ ]?)?\p{L}[\p{L}'’\-]*[ ]in[ ]|\bpcp[ ](?:is[ ])?[^\n,;.]{1,40}?[ ]in[ ]"
     # "from medford, will visit", "can be reached at ... from lincoln, unable to visit"
@@ -273,13 +274,22 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
             pos = name_start = prev.start()
         if not words:
             tail = (_NAMED_AFTER if church else _OF_PLACE).match(text, m.end()) if strong else None
-            if tail is not None and all(qualifies(w) for w in tail.group("place").split()):
-                if any(is_named(w) for w in tail.group("place").split()):
-                    # "VNA of Cape Cod", "Temple Beth Shalom"; not "VNA of the patient"
-                    spans.append((m.start(), tail.end()))
+            end = _place_tail_end(tail) if tail is not None else None
+            if end is not None:
+                spans.append((m.start(), end))  # "VNA of Cape Cod", "Temple Beth Shalom"; not "VNA of the patient"
             continue
-        if (not strong or church) and not any(w == "st" or is_named(w) or w.lower() in _CHURCH_WORDS for w in words):
-            continue  # "feeling general", "sober house", "probate court", "attends church"
+        # A weak facility word needs a word that names something, or a title-case name before a title-case
+        # facility word ("Revere Cardiology Associates", "Medford Pharmacy"); "feeling general", "sober house",
+        # "probate court", "attends church" stay.
+        titled = (
+            all(_shape(w) == "title" for w in words)
+            and all(_shape(w) == "title" for w in m.group(0).split())
+            and _SENTENCE_START.search(text, max(0, name_start - 4), name_start) is None  # "Call Pharmacy"
+        )
+        if (not strong or church) and not (
+            titled or any(w == "st" or is_named(w) or w.lower() in _CHURCH_WORDS for w in words)
+        ):
+            continue
         if (text[name_start:start].strip()).lower() in _ALLOWED_PLACES:
             continue
         end = m.end()
@@ -288,6 +298,19 @@ def facility_spans(text: str) -> list[tuple[int, int]]:
             end = tail.end()  # "VNA of Cape Cod", "Sunrise of Milton"
         spans.append((name_start, end))
     return spans
+
+
+def _place_tail_end(tail) -> int | None:
+    # The end of the one or two place words after "VNA of" / "Temple" that qualify and name something or are
+    # title case ("VNA of Medford called" ends after "Medford"), or None.
+    place = tail.group("place").split()
+    for n in (len(place), 1):
+        words = place[:n]
+        if all(qualifies(w) for w in words) and (
+            any(is_named(w) for w in words) or all(_shape(w) == "title" for w in words)
+        ):
+            return tail.start("place") + len(" ".join(words))
+    return None
 
 
 _NAMED_AFTER = re.compile(r"[ ](?P<place>\p{Lu}[\p{L}'’\-]*(?:[ ]\p{Lu}[\p{L}'’\-]*)?)(?![\p{L}])")
@@ -397,7 +420,11 @@ _AFFILIATION_CUE = re.compile(
     r")[ ](?:(?i:the)[ ])?|\bemployer[ ]\(",
     re.IGNORECASE,
 )
-_TITLE_RUN = re.compile(r"(?:\p{Lu}[\p{L}'’\-]*|&)(?:[ ](?:(?:of|and|&)[ ])?(?:\p{Lu}[\p{L}'’\-]*))*(?![\p{L}])")
+# "Stop & Shop", "Boston Public Schools", "Reed, Parker and Thomas" (a firm's partners).
+_TITLE_RUN = re.compile(
+    r"(?:\p{Lu}[\p{L}'’\-]*|&)"
+    r"(?:(?:,[ ](?=\p{Lu}[\p{L}'’\-]*[ ]and[ ])|[ ](?:(?:of|and|&)[ ])?)(?:\p{Lu}[\p{L}'’\-]*))*(?![\p{L}])"
+)
 
 
 def affiliation_spans(text: str) -> list[tuple[int, int]]:

@@ -228,7 +228,7 @@ class UniqueIdRecognizer(ClinicalPatternRecognizer):
     ENTITY = "ID_NUMBER"
     PATTERNS = [
         # In notes a long bare digit run is nearly always an identifier, not a measurement.
-        Pattern("id (bare 7-19 digits)", r"(?<![\w.,/-])\d{7,19}(?![\w,/-]|\.\d)", 0.45),
+        Pattern("id (bare 7-19 digits)", r"(?<![\w.,/-])\d{7,19}(?![\w/-]|[.,]\d)", 0.45),
         # "W135605720", "f708492919", "B22329426": a plan, member or account code with a letter prefix.
         Pattern("id (letters and digits)", r"(?<![\w.-])[A-Za-z]{1,3}\d{6,12}(?![\w-]|\.\w)", 0.5),
         # "IR-154495", "ir-820186": a letter prefix and a hyphen before five or more digits.
@@ -431,7 +431,7 @@ class AgeOver89Recognizer(ClinicalPatternRecognizer):
         # has its own word before it).
         Pattern(
             "age (n and sex)",
-            rf"(?<=(?:\ban?[ ]|^[ \t]*|:[ ]?|\b(?i:is|was)[ ]|\p{{L}},[ ]))"
+            rf"(?<=(?:\ban?[ ]|^[ \t]*|:[ ]?|\b(?i:is|was)[ ]|\p{{L}},[ ]|\p{{L}}[ ]\(|\p{{L}}[ ]/[ ]))"
             rf"(?<!\b(?i:t|temp|tmax|tc|temperature|vs|vitals)[:=]?[ ]?(?:(?i:is|was)[ ])?){_AGE}"
             r"(?=(?:[ ]?(?:yo|y/o|y\.o\.))?[ ]?(?:[mfwMFW]|male|female|woman|man)\b)",
             0.6,
@@ -958,7 +958,8 @@ _NOT_INITIALS = (
 """Two or three letters a note writes for what they mean, not as someone's initials ("by CT", a last line "NC")."""
 
 _LOWER_CREDENTIAL = (
-    r"(?i:rn|r\.n\.|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp|pharmd|dpt|rd|otr(?:/l)?)(?![\p{L}\d\-])"
+    r"(?i:rn|r\.n\.|md|m\.d\.|np|lpn|rt|pa(?:-c)?|bsn|rrt|sn|msw|lcsw|licsw|rcp|pharmd|dpt|rd|otr(?:/l)?)"
+    r"(?![\p{L}\d\-])"
 )
 """Credentials after a name in any case ("t. wang, lcsw", "c. hernandez, m.d.", "june king pa-c")."""
 
@@ -1778,7 +1779,7 @@ class HealthPlanNumberRecognizer(ClinicalPatternRecognizer):
             "health plan (labelled)",
             _DIGIT_AHEAD
             + r"(?<=\b(?:(?:member|subscriber|beneficiary|policy|insurance|insurer|health\s+plan|plan|group)"
-            r"\s*(?:id|number|num|no\.?|#)|medicaid|medicare|HICN|MBI)" + _ID_LABEL_TAIL + ")" + _ID_VALUE,
+            r"\s*(?:id|number|num|no\.?|#)|medicaid|medicare|masshealth|HICN|MBI)" + _ID_LABEL_TAIL + ")" + _ID_VALUE,
             0.9,
         ),
         Pattern(
@@ -1877,7 +1878,9 @@ class DeviceIdRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "device (labelled)",
-            r"(?=[A-Z0-9-]*\d)(?<=\b(?:serial|s/n|SN|UDI|IMEI|device\s*(?:id|identifier))" + _ID_LABEL_TAIL + r")"
+            r"(?=[A-Z0-9-]*\d)(?<=\b(?:serial|s/n|SN|UDI|IMEI|device\s*(?:id|identifier)|implant)"
+            + _ID_LABEL_TAIL
+            + r")"
             r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,29}\b",
             0.85,
         ),
@@ -2326,6 +2329,7 @@ PATTERN_RECOGNIZERS: tuple[type[ClinicalPatternRecognizer], ...] = (
     DeviceIdRecognizer,
 )
 """Our own pattern recognizers, one per identifier family."""
+
 
 class PrefilteredUrlRecognizer(UrlRecognizer):
     """presidio's `UrlRecognizer` with the same results, skipped on a note that has no "." before a top-level
