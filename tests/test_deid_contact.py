@@ -35,6 +35,8 @@ from clinical.deid.recognizers import ClinicalPhoneRecognizer
         # a doubled x; the number in brackets after "paged"
         ("Jen Li, LICSW xx4-1986\nM. Tran, LCSW xx10913", ["4-1986", "10913"]),
         ("DR. COSTA paged (16431) and at bedside; vu paged (7-5437)", ["16431", "7-5437"]),
+        ("RN CM, x 92470; PharmD  x 1507; page 62191 for needs; on call 8-3805.", ["92470", "1507", "62191", "8-3805"]),
+        ("Will f/u on Mon. RD x339-927-9564\n", ["339-927-9564"]),
         (
             "home 8575772505, work 617 989 4391\nH: 7742032005, hm 4014586061",
             ["8575772505", "617 989 4391", "7742032005", "4014586061"],
@@ -57,6 +59,7 @@ def test_phone_recognizer_finds(text, expected):
         "NS bolus x1000, then x2 doses",
         "lasix x2 given, paged (2nd time) and xx at 0400",
         "NS 500 at home 2x; home O2 2L; work 40 hrs/wk",
+        "NS bolus x 1000; lasix 40 x 2; repeat x 2 doses; wbc x 1000",
     ],
 )
 def test_phone_recognizer_keeps_clinical_numbers(text):

@@ -112,6 +112,7 @@ def test_recognizer_finds_places(recognizer_cls, text, expected):
         (StreetAddressRecognizer, "Glucose 120 Potassium 4 today"),
         (StreetAddressRecognizer, "delivered at 37 weeks by cesarean section"),
         (StreetAddressRecognizer, "lesion located in the 4th layer"),
+        (StreetAddressRecognizer, "lasix 40 x 2 given; kcl 20 x 2; sent 5/10 to rehab"),
         (LabelledAddressRecognizer, "No fixed address."),
         (FacilityLocationRecognizer, "referred to the Heart Failure Clinic"),
         (FacilityLocationRecognizer, "Ventricular Septum, LA dilated"),

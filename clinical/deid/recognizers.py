@@ -453,7 +453,7 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
     PATTERNS = [
         Pattern(
             "phone (US)",
-            r"(?<![\w+/])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
+            r"(?:(?<![\w+/])|(?<=(?<!\w)x))(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
             r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?!\d)",
             0.7,
         ),
@@ -488,7 +488,11 @@ class ClinicalPhoneRecognizer(ClinicalPatternRecognizer):
             r"|(?<=(?:\b(?i:at|call|page|paged|pager|reach|dial|phone|tel|extension)|[,;:(])[ ]*x)\d{4}\b(?![.,]\d)"
             # "x9-6102"; "Blood bank x2461" (not a round dose multiplier: "NS bolus x1000").
             # "LICSW xx4-1986": some notes double the x.
-            r"|(?<=(?<![\w.])xx?)(?:\d-\d{4}|(?!\d\d00\b)\d{4})\b(?![.,]\d)",
+            r"|(?<=(?<![\w.])xx?)(?:\d-\d{4}|(?!\d\d00\b)\d{4})\b(?![.,]\d)"
+            # "RN CM, x 92470", "PharmD  x 1507": "x", a space and the extension after a word
+            r"|(?<=\p{L}[ ,]{1,3}x[ ])(?:\d-\d{4}|(?!\d\d00\b)\d{4,5})\b(?![.,]\d)"
+            # "page 62191 for needs", "Chaplain on call 8-3805"
+            r"|(?<=\b(?i:page|on[ ]call)[ ])(?:\d{5}|\d-\d{4})\b(?![.,/]\d)",
             0.6,
         ),
         Pattern("phone (local 7 digits)", r"(?<![\w.-])\d{3}[ ]\d{4}(?![\w-]|\.\d)", 0.3),
@@ -743,8 +747,8 @@ def lower_case_streets(text: str, patterns) -> list[tuple[int, int]]:
                 continue
             # words only: the letter of a unit ("apt 36a") is no function word
             words = [w for w in re.findall(r"(?<![\p{L}\d])\p{L}+(?![\p{L}\d])", chunk) if w not in _LOWER_STREET_WORDS]
-            if not words or any(w in stop or is_clinical_term(w) for w in words):
-                continue
+            if not words or any(w in stop or w == "x" or is_clinical_term(w) for w in words):
+                continue  # "lasix 40 x 2" is a dose given twice
             out.append((start, end))
     return out
 
