@@ -231,7 +231,7 @@ def test_policy_fingerprint_is_a_stable_content_hash():
     assert len(policy.fingerprint()) == 64
     assert policy.fingerprint() != DeidPolicy(score_threshold=0.5).fingerprint()
     assert json.loads(json.dumps(policy.as_dict()))["name"] == "safe_harbor"
-    assert policy.as_dict()["version"] == POLICY_VERSIONS["safe_harbor"] == "0.7.0"
+    assert policy.as_dict()["version"] == POLICY_VERSIONS["safe_harbor"] == "0.8.0"
 
 
 def test_get_deidentifier_is_cached_per_policy(deid):

@@ -111,7 +111,7 @@ _WINDOW_OVERLAP = 2_000
 ended: a span that crosses a window's end and is shorter than this lies whole in the next window."""
 
 
-POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.7.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
+POLICY_VERSIONS: dict[str, str] = {"safe_harbor": "0.8.0", "surrogate": f"0.2.0+{SURROGATE_VERSION}"}
 """The output policies and their current versions (what `DeidPolicy.for_name` builds)."""
 
 
@@ -140,7 +140,7 @@ class DeidPolicy:
     """
 
     name: str = "safe_harbor"
-    version: str = "0.7.0"
+    version: str = "0.8.0"
     score_threshold: float = 0.4
     entities: tuple[str, ...] = SAFE_HARBOR_ENTITIES
     spacy_model: str = "auto"

@@ -33,7 +33,7 @@ from presidio_analyzer.predefined_recognizers import (  # noqa: E402
     UsSsnRecognizer,
 )
 
-RECOGNIZERS_VERSION = "0.6.0"
+RECOGNIZERS_VERSION = "0.7.0"
 """Bump with any change to a pattern or filter below: it enters the policy fingerprint."""
 
 FAKER_COUNTRIES: tuple[str, ...] = tuple(_FakerAddress.countries)
