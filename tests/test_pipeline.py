@@ -246,7 +246,7 @@ def test_residual_phi_scan_blocks_a_leaky_batch_and_sft_dataset_leaves_it_out(pi
     settings, instance = pipeline["settings"], pipeline["instance"]
     batch = write_demo_batch(settings.landing_dir, "leaky_batch", count=3, seed=11, truth_dir=tmp_path)
     records = [json.loads(line) for line in batch.path.read_text().splitlines()]
-    records[0]["text"] += "Visitor badge 482913 issued; seen again 12.02.19.\n"
+    records[0]["text"] += "Visitor badge 482913 issued; seen again 25.12.19.\n"
     batch.path.write_text("".join(json.dumps(r) + "\n" for r in records))
     shutil.move(str(batch.labels_path), settings.annotations_dir / "leaky_batch.entities.jsonl")
     instance.add_dynamic_partitions(landing_batches.name, ["leaky_batch"])
@@ -259,7 +259,7 @@ def test_residual_phi_scan_blocks_a_leaky_batch_and_sft_dataset_leaves_it_out(pi
     (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "residual_phi_scan"]
     assert not evaluation.passed
     metadata = json.dumps({k: str(v.value) for k, v in evaluation.metadata.items()})
-    assert "482913" not in metadata and "12.02.19" not in metadata
+    assert "482913" not in metadata and "25.12.19" not in metadata
     assert "DIGIT_RUN" in metadata and "DATE" in metadata
     leaky = ids.note_id(settings.hmac_secret, records[0]["record_id"])
     clean = {ids.note_id(settings.hmac_secret, r["record_id"]) for r in records[1:]}

@@ -2426,12 +2426,16 @@ SAFE_HARBOR_COVERAGE: dict[str, tuple[str, ...]] = {
 SAFE_HARBOR_GAPS: dict[str, str] = {
     "names": "a lower-case name that is an English word or in no Faker locale list, after no label, title, role, "
     "relative or action cue, is missed; a name that is also an English word and in no list, alone at a sentence "
-    "start and before no person verb, relies on spaCy; titles and credentials stay outside the name span",
+    "start and before no person verb, relies on spaCy; titles and credentials stay outside the name span; "
+    "initials count only after a cue (a credential, a dash signature, JOB#, 'by', 'to see', a service in "
+    "brackets, the note's last line)",
     "geographic_subdivisions": "a town in prose that is an English word only as spaCy finds it, after a home, "
-    "transfer or place cue or in an address block; some national address formats (H.No., Calle ... # 4-32) missed",
+    "transfer or place cue or in an address block; a facility, employer or church with no facility word and "
+    "no cue ('the Sinai', 'Youville') is missed; some national address formats (H.No., Calle ... # 4-32) missed",
     "dates_and_ages_over_89": "a bare m/d or m-d right after a score, setting, vital-sign or lab word stays; a "
-    "dotted m.d counts only after a date cue or before a time; dotted dates with a two-digit year (12.02.19) are "
-    "missed (the residual scan flags them)",
+    "dotted m.d counts only after a date cue, before a time or after 'admitted ... on'; a dotted day.month.yy "
+    "with the day first (25.12.19) is missed (the residual scan flags it); '2/2' before a word is read as "
+    "'secondary to'",
     "biometric_identifiers": "not covered: not detectable in text by patterns",
     "full_face_photographs": "not covered: images are outside this text pipeline",
     "other_unique_identifiers": "partial: unlabelled codes with letters and fewer than six digits are missed; "
