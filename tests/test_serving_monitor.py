@@ -69,7 +69,9 @@ def _append_many(args) -> None:
 
 
 def test_concurrent_processes_append_whole_lines(tmp_path) -> None:
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    # "spawn", not "fork": a test worker may hold threads (Dagster, gRPC, torch) whose locks a forked child
+    # inherits held; one such child hung the whole suite in a rehearsal of CI.
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         pool.map(_append_many, [(str(tmp_path), w) for w in range(4)])
     log = monitor.read_requests(tmp_path)
     assert len(log.records) == 800 and log.skipped == 0
