@@ -75,7 +75,7 @@ _STRONG_WORD = re.compile(rf"\b(?:{_STRONG_FACILITY})\b", re.IGNORECASE)
 _PASS_THROUGH = frozenset(
     """
     general memorial regional community university county medical family health care nursing renal dialysis
-    heart kidney eye dental specialty square primary urgent living senior life public high community
+    heart kidney eye dental specialty square primary urgent living senior life public high
     """.split()
 )
 """Words between a facility's name and its facility word that the name passes over ("pinecrest general
@@ -438,8 +438,10 @@ def affiliation_spans(text: str) -> list[tuple[int, int]]:
     for m in _AFFILIATION_CUE.finditer(text):
         run = _TITLE_RUN.match(text, m.end())
         if run is not None:
+            # no clinical term ("works with PT"), no function word at either end
             words = run.group(0).replace("&", " ").split()
-            if words and not any(is_clinical_term(w) or _key(w) in _lexicons()[0] for w in words[:1] + words[-1:]):
+            function_words = _lexicons()[0]
+            if words and _key(words[0]) not in function_words and _key(words[-1]) not in function_words:
                 if not any(is_clinical_term(w) for w in words):
                     spans.append(run.span())
             continue

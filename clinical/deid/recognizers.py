@@ -2117,7 +2117,7 @@ class ClinicalNerRecognizer(SpacyRecognizer):
         results = [self._trim(text, r) for r in super().analyze(text, entities, nlp_artifacts)]
         doc = getattr(nlp_artifacts, "tokens", None)
         words = _LowerCaseWords(text)
-        return [r for r in results if r.end > r.start and self._keep(text, r, doc, words)]
+        return [r for r in results if self._keep(text, r, doc, words)]
 
     @staticmethod
     def _trim(text: str, result: RecognizerResult) -> RecognizerResult:
@@ -2136,10 +2136,7 @@ class ClinicalNerRecognizer(SpacyRecognizer):
             words.pop(0)
         while len(words) > 1 and abbreviation(words[-1]):
             words.pop()
-        if len(words) == 1 and abbreviation(words[0]):
-            words = []
-        if not words:
-            return RecognizerResult(result.entity_type, result.start, result.start, result.score)
+        # a word left alone that is an abbreviation ("RT NOTE" -> "NOTE") is dropped by `_keep`
         start, end = result.start + words[0][0], result.start + words[-1][1]
         if (start, end) == (result.start, result.end):
             return result
